@@ -1,0 +1,192 @@
+"""Users, their plans and their API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any, ClassVar
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+DEFAULT_PLAN_CODE = "free"
+SUPERUSER_PLAN_CODE = "pro"
+
+
+class Plan(models.Model):
+    code = models.SlugField(max_length=32, unique=True)
+    name = models.CharField(max_length=64)
+    description = models.TextField(blank=True)
+    credits = models.PositiveIntegerField(help_text="Credits granted every night.")
+    max_credits = models.PositiveIntegerField(help_text="The balance never grows past this by recharge.")
+
+    class Meta:
+        ordering = ["credits"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(credits__lte=models.F("max_credits")), name="plan_credits_le_max"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def normalize_email(email: str) -> str:
+    # Stored lower-cased so every lookup is exact; the functional unique index guards the rule in the DB.
+    return email.strip().lower()
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        return self.get(email=normalize_email(username or ""))
+
+    def _create(self, email: str, password: str | None, **extra: Any) -> User:
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=normalize_email(email), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        if "plan" not in extra and "plan_id" not in extra:
+            extra["plan"] = Plan.objects.filter(code=SUPERUSER_PLAN_CODE).first()
+        return self._create(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    email = models.EmailField(unique=True)
+    name = models.CharField("display name", max_length=100, blank=True)
+    avatar_url = models.URLField(max_length=500, blank=True)
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, null=True, blank=True, related_name="users")
+    credits = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField("admin", default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects: ClassVar[UserManager] = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="uq_user_email_ci"),
+            models.CheckConstraint(condition=models.Q(credits__gte=0), name="user_credits_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email.split("@")[0]
+
+    @property
+    def initials(self) -> str:
+        parts = self.display_name.replace(".", " ").split()
+        return "".join(p[0] for p in parts[:2]).upper() or "?"
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = normalize_email(self.email)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.email = normalize_email(self.email)
+        if self._state.adding and self.plan_id is None:
+            # Every way of creating a user (sign-up, OAuth, create_user, the admin) starts on the free plan
+            # with its daily credits.
+            plan = Plan.objects.filter(code=DEFAULT_PLAN_CODE).first()
+            if plan is not None:
+                self.plan = plan
+        if self._state.adding and not self.credits and self.plan is not None:
+            self.credits = self.plan.credits
+        super().save(*args, **kwargs)
+
+
+TOKEN_PREFIX = "sb_"  # noqa: S105  (a public marker, not a secret)
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def usable(self) -> ApiTokenQuerySet:
+        now = timezone.now()
+        return self.filter(revoked_at__isnull=True, user__is_active=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+        )
+
+
+class ApiToken(models.Model):
+    """A bearer token for the JSON API. Only its SHA-256 is stored; the raw token is shown once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    key_hash = models.CharField(max_length=64, unique=True)
+    # The first characters, kept so a user can tell their tokens apart in the list.
+    prefix = models.CharField(max_length=12)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    # Writing last_used_at on every request would turn each API read into a write; a minute is precise enough.
+    LAST_USED_PRECISION = timedelta(minutes=1)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @classmethod
+    def issue(cls, *, user: User, name: str, expires_at: Any = None) -> tuple[ApiToken, str]:
+        raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        token = cls.objects.create(
+            user=user, name=name, key_hash=hash_token(raw), prefix=raw[:10], expires_at=expires_at
+        )
+        return token, raw
+
+    @classmethod
+    def authenticate(cls, raw: str) -> User | None:
+        if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
+            return None
+        token = cls.objects.usable().select_related("user").filter(key_hash=hash_token(raw)).first()
+        if token is None:
+            return None
+        now = timezone.now()
+        if token.last_used_at is None or now - token.last_used_at > cls.LAST_USED_PRECISION:
+            cls.objects.filter(pk=token.pk).update(last_used_at=now)
+        return token.user
+
+    @property
+    def status(self) -> str:
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at and self.expires_at <= timezone.now():
+            return "expired"
+        return "active"
+
+    def revoke(self) -> None:
+        if self.revoked_at is None:
+            self.revoked_at = timezone.now()
+            self.save(update_fields=["revoked_at"])

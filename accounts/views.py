@@ -1,0 +1,68 @@
+"""Profile page: display name and API tokens."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import QuerySet
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.forms import ApiTokenForm, ProfileForm
+from accounts.models import ApiToken
+from soundboard.toasts import add_toast
+from soundboard.types import AuthedRequest
+
+
+def _tokens(request: AuthedRequest) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=request.user)
+
+
+@require_http_methods(["GET", "POST"])
+def profile(request: AuthedRequest) -> HttpResponse:
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST":
+        if form.is_valid():
+            form.save()
+            if not request.htmx:
+                messages.success(request, "Profile saved.")
+                return redirect("accounts:profile")
+            response = render(request, "accounts/profile.html#name_form", {"form": form})
+            return add_toast(response, "Profile saved.")
+        status = 400
+    else:
+        status = 200
+    context = {"form": form, "token_form": ApiTokenForm(), "tokens": _tokens(request)}
+    template = (
+        "accounts/profile.html#name_form" if request.htmx and request.method == "POST" else "accounts/profile.html"
+    )
+    return render(request, template, context, status=status)
+
+
+@require_POST
+def create_token(request: AuthedRequest) -> HttpResponse:
+    form = ApiTokenForm(request.POST)
+    if not form.is_valid():
+        context = {"token_form": form, "tokens": _tokens(request)}
+        if request.htmx:
+            return render(request, "accounts/profile.html#tokens", context, status=400)
+        return render(
+            request, "accounts/profile.html", {**context, "form": ProfileForm(instance=request.user)}, status=400
+        )
+    token, raw = ApiToken.issue(user=request.user, name=form.cleaned_data["name"], expires_at=form.expires_at())
+    context = {"token_form": ApiTokenForm(), "tokens": _tokens(request), "new_token": raw, "new_token_obj": token}
+    if request.htmx:
+        return add_toast(render(request, "accounts/profile.html#tokens", context), "Token created.")
+    # Without JavaScript the raw token is shown on this one response too: it is never stored.
+    return render(request, "accounts/profile.html", {**context, "form": ProfileForm(instance=request.user)})
+
+
+@require_POST
+def revoke_token(request: AuthedRequest, token_id: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken, pk=token_id, user=request.user)
+    token.revoke()
+    if request.htmx:
+        context = {"token_form": ApiTokenForm(), "tokens": _tokens(request)}
+        return add_toast(render(request, "accounts/profile.html#tokens", context), f"Token “{token.name}” revoked.")
+    messages.success(request, f"Token “{token.name}” revoked.")
+    return redirect("accounts:profile")

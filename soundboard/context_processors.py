@@ -1,0 +1,48 @@
+"""What every page's shell needs: navigation and the configured sign-in providers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url: str
+    icon: str
+    staff_only: bool = False
+
+
+# (label, url name, icon). A link appears only once its page exists, so the sidebar grows with the app.
+NAV = [
+    ("Soundboard", "home", "grid"),
+    ("Player", "player:page", "music"),
+    ("Playlists", "playlists:list", "list"),
+    ("Extractions", "extraction:list", "download"),
+    ("Dashboard", "dashboard", "chart"),
+    ("Credits", "credits:history", "coins"),
+]
+
+
+@cache
+def _nav_items() -> tuple[NavItem, ...]:
+    items = []
+    for label, name, icon in NAV:
+        try:
+            items.append(NavItem(label, reverse(name), icon))
+        except NoReverseMatch:
+            continue
+    items.append(NavItem("Admin", reverse("admin:index"), "shield", staff_only=True))
+    return tuple(items)
+
+
+def shell(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    is_staff = bool(user and user.is_authenticated and user.is_staff)
+    items = [i for i in _nav_items() if is_staff or not i.staff_only]
+    return {"nav_items": items, "current_path": request.path}

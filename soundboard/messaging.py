@@ -1,0 +1,41 @@
+"""User-to-user messages: a short text that pops up as a toast on every tab of the recipient."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import cache
+
+from accounts.models import User
+from soundboard import events
+
+# Enough for a conversation, not enough to flood someone's screen.
+RATE_LIMIT = 20
+RATE_WINDOW_S = 60
+
+
+class MessageError(Exception):
+    def __init__(self, detail: str, status: int) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.status = status
+
+
+def send_message(*, sender: User, recipient_id: int, text: str) -> User:
+    text = text.strip()
+    if not text:
+        raise MessageError("The message is empty.", 400)
+    if len(text) > settings.MESSAGE_MAX_LENGTH:
+        raise MessageError(f"A message has at most {settings.MESSAGE_MAX_LENGTH} characters.", 400)
+    recipient = User.objects.filter(pk=recipient_id, is_active=True).first()
+    if recipient is None:
+        raise MessageError("No such user.", 404)
+    key = f"msg-rate:{sender.pk}"
+    cache.add(key, 0, RATE_WINDOW_S)
+    if cache.incr(key) > RATE_LIMIT:
+        raise MessageError("You are sending messages too fast; wait a minute.", 429)
+    events.send_to_user(
+        recipient.pk,
+        "user_message",
+        {"sender_id": sender.pk, "sender_name": sender.display_name, "message": text},
+    )
+    return recipient

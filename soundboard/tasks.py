@@ -1,0 +1,24 @@
+"""Project-wide tasks: housekeeping for the live channel."""
+
+import logging
+
+from celery import shared_task
+
+from soundboard import events, presence
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="soundboard.sweep_presence")
+def sweep_presence() -> int:
+    """Drop presence entries of connections whose web process died without saying goodbye."""
+    removed = presence.sweep_sync()
+    if removed:
+        events.broadcast("presence", {"online": presence.online_count_sync()})
+    return removed
+
+
+@shared_task(name="soundboard.notify_user")
+def notify_user(*, user_id: int, message: str, level: str = "info") -> None:
+    """Show a toast on every open tab of one user; used by jobs that finish in the background."""
+    events.send_to_user(user_id, "toast", {"message": message, "level": level})

@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from soundboard import views
+from soundboard.api import api_urls
+
+admin.site.site_header = "Soundboard admin"
+admin.site.site_title = "Soundboard admin"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("live/refresh/", views.live_refresh, name="live_refresh"),
+    path("messages/new/", views.send_message, name="send_message"),
+    path("profile/", include("accounts.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api_urls()),
+]
+
+handler403 = "soundboard.views.permission_denied"
+handler404 = "soundboard.views.page_not_found"
+handler500 = "soundboard.views.server_error"

@@ -1,0 +1,140 @@
+// Page behaviour shared by every screen: theme, navigation drawer, toasts, live-channel recovery.
+(function () {
+  "use strict";
+
+  var THEMES = ["system", "light", "dark"];
+
+  function currentTheme() {
+    try { return localStorage.getItem("theme") || "system"; } catch (e) { return "system"; }
+  }
+
+  function applyTheme(theme) {
+    if (theme === "system") delete document.documentElement.dataset.theme;
+    else document.documentElement.dataset.theme = theme;
+    try { localStorage.setItem("theme", theme); } catch (e) { /* ignore */ }
+    document.querySelectorAll("[data-theme-toggle]").forEach(function (btn) {
+      btn.setAttribute("aria-label", "Theme: " + theme + " (click to change)");
+      btn.title = "Theme: " + theme;
+      var label = btn.querySelector("[data-theme-label]");
+      if (label) label.textContent = "Theme: " + theme;
+    });
+  }
+
+  // --- Toasts ------------------------------------------------------------------------------------------
+  var TOAST_MS = 5000;
+
+  function scheduleRemoval(toast) {
+    if (toast.dataset.scheduled) return;
+    toast.dataset.scheduled = "1";
+    var remove = function () {
+      toast.classList.add("is-leaving");
+      setTimeout(function () { toast.remove(); }, 200);
+    };
+    var timer = setTimeout(remove, toast.classList.contains("toast--error") ? TOAST_MS * 2 : TOAST_MS);
+    toast.addEventListener("click", function () { clearTimeout(timer); remove(); });
+  }
+
+  function showToast(message, level) {
+    var box = document.getElementById("toasts");
+    if (!box) return;
+    var toast = document.createElement("div");
+    toast.className = "toast toast--" + (level || "info");
+    toast.setAttribute("role", level === "error" ? "alert" : "status");
+    toast.textContent = message; // never innerHTML: messages may contain user text
+    box.appendChild(toast);
+  }
+  window.soundboardToast = showToast;
+
+  function watchToasts() {
+    var box = document.getElementById("toasts");
+    if (!box) return;
+    box.querySelectorAll(".toast").forEach(scheduleRemoval);
+    new MutationObserver(function () {
+      box.querySelectorAll(".toast").forEach(scheduleRemoval);
+    }).observe(box, { childList: true, subtree: true });
+  }
+
+  // --- Navigation drawer (phones) -------------------------------------------------------------------------
+  function setDrawer(open) {
+    document.body.classList.toggle("drawer-open", open);
+    document.querySelectorAll("[data-sidebar-toggle]").forEach(function (b) { b.setAttribute("aria-expanded", String(open)); });
+    var backdrop = document.querySelector("[data-sidebar-close]");
+    if (backdrop) backdrop.hidden = !open;
+  }
+
+  document.addEventListener("click", function (e) {
+    var t = e.target.closest("[data-theme-toggle]");
+    if (t) {
+      applyTheme(THEMES[(THEMES.indexOf(currentTheme()) + 1) % THEMES.length]);
+      return;
+    }
+    if (e.target.closest("[data-sidebar-toggle]")) { setDrawer(!document.body.classList.contains("drawer-open")); return; }
+    if (e.target.closest("[data-sidebar-close]")) { setDrawer(false); return; }
+    var copy = e.target.closest("[data-copy]");
+    if (copy) {
+      var input = document.querySelector(copy.dataset.copy);
+      if (input && navigator.clipboard) {
+        navigator.clipboard.writeText(input.value).then(function () { showToast("Copied.", "success"); });
+      } else if (input) { input.select(); }
+      return;
+    }
+    // A click outside an open menu closes it.
+    document.querySelectorAll("details.menu[open]").forEach(function (menu) {
+      if (!menu.contains(e.target)) menu.removeAttribute("open");
+    });
+  });
+
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "Escape") {
+      setDrawer(false);
+      document.querySelectorAll("details.menu[open]").forEach(function (m) { m.removeAttribute("open"); });
+    }
+  });
+
+  // --- htmx ----------------------------------------------------------------------------------------------
+  document.addEventListener("htmx:configRequest", function () { /* CSRF travels via hx-headers on <body> */ });
+
+  document.body.addEventListener("toasts", function (e) {
+    var list = (e.detail && e.detail.value) || [];
+    list.forEach(function (t) { showToast(t.message, t.level); });
+  });
+
+  document.body.addEventListener("htmx:responseError", function (e) {
+    var xhr = e.detail.xhr;
+    if (xhr.getResponseHeader("HX-Trigger")) return; // the server sent its own message
+    var messages = { 403: "You are not allowed to do that.", 404: "That no longer exists.", 429: "Slow down a little and try again." };
+    showToast(messages[xhr.status] || "Something went wrong (" + xhr.status + "). Try again.", "error");
+  });
+  document.body.addEventListener("htmx:sendError", function () {
+    showToast("The server can't be reached. Check your connection.", "error");
+  });
+
+  // The live channel reconnects by itself (with backoff); after a reconnect the page may have missed events,
+  // so it asks the server for every live part again.
+  var opened = 0;
+  document.body.addEventListener("htmx:wsOpen", function () {
+    opened += 1;
+    document.body.classList.remove("is-offline");
+    if (opened > 1) htmx.trigger(document.body, "live:reconnected");
+  });
+  document.body.addEventListener("htmx:wsClose", function () {
+    document.body.classList.add("is-offline");
+  });
+
+  function init() {
+    if (window.htmx) {
+      // Forms come back with their errors on 400, so those responses are swapped like successes.
+      htmx.config.responseHandling = [
+        { code: "204", swap: false },
+        { code: "[23]..", swap: true },
+        { code: "400", swap: true, error: false },
+        { code: "[45]..", swap: false, error: true },
+      ];
+    }
+    applyTheme(currentTheme());
+    watchToasts();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();
