@@ -21,7 +21,12 @@ class AccountAdapter(DefaultAccountAdapter):
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def populate_user(self, request: HttpRequest, sociallogin: SocialLogin, data: dict[str, Any]) -> User:
         user: User = super().populate_user(request, sociallogin, data)
-        full_name = data.get("name") or " ".join(p for p in (data.get("first_name"), data.get("last_name")) if p)
+        extra = sociallogin.account.extra_data or {}
+        full_name = (
+            data.get("name")
+            or extra.get("name")
+            or " ".join(p for p in (data.get("first_name"), data.get("last_name")) if p)
+        )
         user.name = (full_name or "").strip()[:100]
         user.avatar_url = (sociallogin.account.get_avatar_url() or "")[:500]
         return user
