@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import redis
+from channels.layers import channel_layers
 from django.conf import settings
 from django.test import Client
 
@@ -22,18 +29,21 @@ def _clean_redis_state() -> Iterator[None]:
     client = redis.Redis.from_url(settings.REDIS_URL)
     keys = [*client.scan_iter("sb:1:*"), b"sb:presence"]
     client.delete(*keys)
+    # channels-redis keeps asyncio locks bound to the loop that first used them; every test has a new loop.
+    channel_layers.backends.clear()
     yield
+    channel_layers.backends.clear()
     client.close()
 
 
 @pytest.fixture
 def user(db: None) -> User:
-    return UserFactory()
+    return UserFactory.create()
 
 
 @pytest.fixture
 def staff(db: None) -> User:
-    return UserFactory(is_staff=True)
+    return UserFactory.create(is_staff=True)
 
 
 @pytest.fixture
@@ -41,3 +51,75 @@ def authed_client(user: User) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+def database_url_for_subprocess() -> str:
+    """The URL of the database the tests are using, for a server or worker started in a subprocess."""
+    from django.db import connection
+
+    s = connection.settings_dict
+    if s["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{s['NAME']}"
+    user = s.get("USER") or ""
+    auth = f"{user}:{s.get('PASSWORD') or ''}@" if user else ""
+    return f"postgres://{auth}{s.get('HOST') or '127.0.0.1'}:{s.get('PORT') or 5432}/{s['NAME']}"
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "TESTING": "true",
+        "DATABASE_URL": database_url_for_subprocess(),
+        "TEST_REDIS_URL": settings.REDIS_URL,
+        **extra,
+    }
+
+
+@pytest.fixture(scope="session")
+def celery_worker(
+    django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A real Celery worker process on every queue, sharing the test database and Redis.
+
+    Tests that use it must commit their data (`django_db(transaction=True)`) so the worker can see it.
+    """
+    from soundboard.celery import app
+
+    name = f"test-{uuid.uuid4().hex[:8]}@localhost"
+    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "soundboard",
+                "worker",
+                "-Q",
+                "default,audio,extraction",
+                "-P",
+                "solo",
+                "-n",
+                name,
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                "info",
+            ],
+            env=subprocess_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while not app.control.ping(destination=[name], timeout=0.5):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"Celery worker did not start:\n{log_path.read_text()}")
+        yield name
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()

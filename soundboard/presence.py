@@ -7,7 +7,9 @@ died are ignored after PRESENCE_TTL_SECONDS and swept by a periodic task.
 
 from __future__ import annotations
 
+import asyncio
 import time
+import weakref
 from collections.abc import Iterable
 from functools import cache
 from typing import Any
@@ -24,17 +26,15 @@ def _sync_client() -> redis.Redis:
     return redis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
 
 
-_async_clients: dict[int, aredis.Redis] = {}
+# One client per event loop: a redis.asyncio connection pool is bound to the loop that created it.
+_async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aredis.Redis] = weakref.WeakKeyDictionary()
 
 
 def _async_client() -> aredis.Redis:
-    # One client per event loop: a redis.asyncio connection pool is bound to the loop that created it.
-    import asyncio
-
-    loop_id = id(asyncio.get_running_loop())
-    client = _async_clients.get(loop_id)
+    loop = asyncio.get_running_loop()
+    client = _async_clients.get(loop)
     if client is None:
-        client = _async_clients[loop_id] = aredis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
+        client = _async_clients[loop] = aredis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
     return client
 
 

@@ -13,8 +13,14 @@ from django.test import Client
 from accounts.models import User
 
 APPS = {
-    "google": {"APPS": [{"client_id": "google-id", "secret": "google-secret", "key": ""}], "SCOPE": ["profile", "email"]},
-    "github": {"APPS": [{"client_id": "github-id", "secret": "github-secret", "key": ""}], "SCOPE": ["read:user", "user:email"]},
+    "google": {
+        "APPS": [{"client_id": "google-id", "secret": "google-secret", "key": ""}],
+        "SCOPE": ["profile", "email"],
+    },
+    "github": {
+        "APPS": [{"client_id": "github-id", "secret": "github-secret", "key": ""}],
+        "SCOPE": ["read:user", "user:email"],
+    },
 }
 
 
@@ -37,12 +43,22 @@ def start_flow(client: Client, provider: str, authorize_host: str) -> str:
 @pytest.mark.django_db
 @responses.activate
 def test_github_sign_in_creates_a_user_with_name_and_avatar(providers):
-    responses.post("https://github.com/login/oauth/access_token", json={"access_token": "gho_token", "token_type": "bearer"})
+    responses.post(
+        "https://github.com/login/oauth/access_token", json={"access_token": "gho_token", "token_type": "bearer"}
+    )
     responses.get(
         "https://api.github.com/user",
-        json={"id": 4242, "login": "octo", "name": "Octo Cat", "email": "Octo@Example.com", "avatar_url": "https://avatars.example/octo.png"},
+        json={
+            "id": 4242,
+            "login": "octo",
+            "name": "Octo Cat",
+            "email": "Octo@Example.com",
+            "avatar_url": "https://avatars.example/octo.png",
+        },
     )
-    responses.get("https://api.github.com/user/emails", json=[{"email": "Octo@Example.com", "primary": True, "verified": True}])
+    responses.get(
+        "https://api.github.com/user/emails", json=[{"email": "Octo@Example.com", "primary": True, "verified": True}]
+    )
     client = Client()
     state = start_flow(client, "github", "github.com")
     response = client.get("/accounts/github/login/callback/", {"code": "the-code", "state": state})

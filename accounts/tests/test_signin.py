@@ -8,9 +8,7 @@ from accounts.tests.factories import PASSWORD, UserFactory
 
 
 def signup(client: Client, email: str, password: str = PASSWORD, password2: str | None = None):
-    return client.post(
-        "/accounts/signup/", {"email": email, "password1": password, "password2": password2 or password}
-    )
+    return client.post("/accounts/signup/", {"email": email, "password1": password, "password2": password2 or password})
 
 
 @pytest.mark.django_db
@@ -36,7 +34,10 @@ def test_sign_up_with_a_taken_email_in_any_case_is_refused(user):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("password", "reason"), [("short", b"too short"), ("password123", b"too common"), ("12345678901", b"entirely numeric")])
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [("short", b"too short"), ("password123", b"too common"), ("12345678901", b"entirely numeric")],
+)
 def test_sign_up_with_a_weak_password_is_refused(password, reason):
     response = signup(Client(), "weak@example.com", password)
     assert response.status_code == 200
@@ -67,7 +68,7 @@ def test_repeated_failed_logins_are_rate_limited(user):
 
 @pytest.mark.django_db
 def test_a_disabled_user_cannot_sign_in():
-    user = UserFactory(is_active=False)
+    user = UserFactory.create(is_active=False)
     client = Client()
     response = client.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
     assert client.get("/api/v1/me").status_code == 401

@@ -13,7 +13,7 @@ from accounts.tests.factories import UserFactory
 
 
 def bearer(raw: str) -> dict[str, str]:
-    return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    return {"Authorization": f"Bearer {raw}"}
 
 
 @pytest.mark.django_db
@@ -28,7 +28,7 @@ def test_only_the_hash_of_a_token_is_stored(user):
 @pytest.mark.django_db
 def test_a_valid_token_reaches_the_api_and_records_its_use(user):
     token, raw = ApiToken.issue(user=user, name="deck")
-    response = Client().get("/api/v1/me", **bearer(raw))
+    response = Client().get("/api/v1/me", headers=bearer(raw))
     assert response.status_code == 200
     body = response.json()
     assert body["email"] == user.email
@@ -54,13 +54,13 @@ def test_wrong_or_malformed_tokens_get_401(header):
 def test_a_revoked_token_gets_401(user):
     token, raw = ApiToken.issue(user=user, name="deck")
     token.revoke()
-    assert Client().get("/api/v1/me", **bearer(raw)).status_code == 401
+    assert Client().get("/api/v1/me", headers=bearer(raw)).status_code == 401
 
 
 @pytest.mark.django_db
 def test_an_expired_token_gets_401(user):
     _, raw = ApiToken.issue(user=user, name="deck", expires_at=timezone.now() - timedelta(seconds=1))
-    assert Client().get("/api/v1/me", **bearer(raw)).status_code == 401
+    assert Client().get("/api/v1/me", headers=bearer(raw)).status_code == 401
 
 
 @pytest.mark.django_db
@@ -68,7 +68,7 @@ def test_a_disabled_users_token_gets_401(user):
     _, raw = ApiToken.issue(user=user, name="deck")
     user.is_active = False
     user.save()
-    assert Client().get("/api/v1/me", **bearer(raw)).status_code == 401
+    assert Client().get("/api/v1/me", headers=bearer(raw)).status_code == 401
 
 
 @pytest.mark.django_db
@@ -81,7 +81,9 @@ def test_a_bad_token_beside_a_valid_session_is_still_401(authed_client):
 def test_session_auth_enforces_csrf_on_unsafe_methods(user):
     client = Client(enforce_csrf_checks=True)
     client.force_login(user)
-    response = client.post("/api/v1/socket/send-message", {"user_id": user.pk, "message": "hi"}, content_type="application/json")
+    response = client.post(
+        "/api/v1/socket/send-message", {"user_id": user.pk, "message": "hi"}, content_type="application/json"
+    )
     assert response.status_code == 403
 
 
@@ -94,7 +96,9 @@ def test_anonymous_api_calls_get_401_in_json():
 
 @pytest.mark.django_db
 def test_profile_creates_a_token_shown_once_and_lists_it(authed_client, user):
-    response = authed_client.post("/profile/tokens/", {"name": "stream deck", "expires_in": "30"}, HTTP_HX_REQUEST="true")
+    response = authed_client.post(
+        "/profile/tokens/", {"name": "stream deck", "expires_in": "30"}, HTTP_HX_REQUEST="true"
+    )
     assert response.status_code == 200
     token = ApiToken.objects.get(user=user)
     html = response.content.decode()
@@ -112,7 +116,9 @@ def test_profile_creates_a_token_shown_once_and_lists_it(authed_client, user):
 def test_a_token_without_a_name_is_refused_with_the_reason(authed_client, user):
     response = authed_client.post("/profile/tokens/", {"name": "   "}, HTTP_HX_REQUEST="true")
     assert response.status_code == 400
-    assert "Give the token a name." in response.content.decode() or "This field is required." in response.content.decode()
+    assert (
+        "Give the token a name." in response.content.decode() or "This field is required." in response.content.decode()
+    )
     assert not ApiToken.objects.filter(user=user).exists()
 
 
@@ -123,12 +129,12 @@ def test_a_user_revokes_their_token(authed_client, user):
     assert response.status_code == 200
     token.refresh_from_db()
     assert token.status == "revoked"
-    assert Client().get("/api/v1/me", **bearer(raw)).status_code == 401
+    assert Client().get("/api/v1/me", headers=bearer(raw)).status_code == 401
 
 
 @pytest.mark.django_db
 def test_nobody_can_revoke_another_users_token(authed_client):
-    other_token, _ = ApiToken.issue(user=UserFactory(), name="theirs")
+    other_token, _ = ApiToken.issue(user=UserFactory.create(), name="theirs")
     response = authed_client.post(f"/profile/tokens/{other_token.pk}/revoke/")
     assert response.status_code == 404
     other_token.refresh_from_db()
@@ -146,7 +152,7 @@ def test_create_api_token_command_prints_a_working_token(user):
     out = StringIO()
     call_command("create_api_token", user.email.upper(), "--name", "ci", stdout=out)
     raw = out.getvalue().strip()
-    assert Client().get("/api/v1/me", **bearer(raw)).json()["id"] == user.pk
+    assert Client().get("/api/v1/me", headers=bearer(raw)).json()["id"] == user.pk
     assert ApiToken.objects.get(user=user).name == "ci"
 
 

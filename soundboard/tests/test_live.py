@@ -48,24 +48,24 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 async def test_an_anonymous_websocket_is_refused():
-    communicator, connected = await connect(None)
+    _communicator, connected = await connect(None)
     assert not connected
 
 
 async def test_a_websocket_from_another_origin_is_refused():
-    user = await sync_to_async(UserFactory)()
-    communicator, connected = await connect(user, origin=b"https://evil.example")
+    user = await sync_to_async(UserFactory.create)()
+    _communicator, connected = await connect(user, origin=b"https://evil.example")
     assert not connected
 
 
 async def test_a_disabled_users_websocket_is_refused():
-    user = await sync_to_async(UserFactory)(is_active=False)
-    communicator, connected = await connect(user)
+    user = await sync_to_async(UserFactory.create)(is_active=False)
+    _communicator, connected = await connect(user)
     assert not connected
 
 
 async def test_a_user_gets_their_own_events_and_never_anothers():
-    alice, bob = await sync_to_async(UserFactory)(), await sync_to_async(UserFactory)()
+    alice, bob = await sync_to_async(UserFactory.create)(), await sync_to_async(UserFactory.create)()
     ws_alice, ok_a = await connect(alice)
     ws_bob, ok_b = await connect(bob)
     assert ok_a
@@ -84,7 +84,7 @@ async def test_a_user_gets_their_own_events_and_never_anothers():
 
 
 async def test_a_broadcast_reaches_everyone():
-    users = [await sync_to_async(UserFactory)() for _ in range(3)]
+    users = [await sync_to_async(UserFactory.create)() for _ in range(3)]
     sockets = [(await connect(u))[0] for u in users]
     await events.abroadcast("toast", {"message": "hello room"})
     for ws in sockets:
@@ -93,9 +93,11 @@ async def test_a_broadcast_reaches_everyone():
 
 
 async def test_event_context_is_escaped_in_the_rendered_html():
-    user = await sync_to_async(UserFactory)()
+    user = await sync_to_async(UserFactory.create)()
     ws, _ = await connect(user)
-    await events.asend_to_user(user.pk, "user_message", {"sender_name": "<b>x</b>", "message": "<img src=x onerror=alert(1)>"})
+    await events.asend_to_user(
+        user.pk, "user_message", {"sender_name": "<b>x</b>", "message": "<img src=x onerror=alert(1)>"}
+    )
     frame = await receive_until(ws, "says")
     assert "<img src=x" not in frame
     assert "&lt;img src=x onerror=alert(1)&gt;" in frame
@@ -104,7 +106,7 @@ async def test_event_context_is_escaped_in_the_rendered_html():
 
 
 async def test_presence_counts_distinct_users_and_is_broadcast():
-    alice, bob = await sync_to_async(UserFactory)(), await sync_to_async(UserFactory)()
+    alice, bob = await sync_to_async(UserFactory.create)(), await sync_to_async(UserFactory.create)()
     ws_a1, _ = await connect(alice)
     ws_a2, _ = await connect(alice)  # a second tab is not a second person
     assert await presence.online_count() == 1
@@ -119,7 +121,7 @@ async def test_presence_counts_distinct_users_and_is_broadcast():
 
 
 async def test_disabling_a_user_closes_their_open_websockets():
-    user = await sync_to_async(UserFactory)()
+    user = await sync_to_async(UserFactory.create)()
     ws, connected = await connect(user)
     assert connected
 

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import pytest
-from channels.layers import get_channel_layer
 from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 
 from accounts.tests.factories import UserFactory
 from soundboard import events
@@ -28,12 +28,14 @@ def inbox():
 
 
 def post_message(client, user_id, message):
-    return client.post("/api/v1/socket/send-message", {"user_id": user_id, "message": message}, content_type="application/json")
+    return client.post(
+        "/api/v1/socket/send-message", {"user_id": user_id, "message": message}, content_type="application/json"
+    )
 
 
 @pytest.mark.django_db
 def test_a_message_reaches_the_recipients_group(authed_client, user, inbox):
-    bob = UserFactory()
+    bob = UserFactory.create()
     channel = inbox(bob.pk)
     response = post_message(authed_client, bob.pk, "lunch?")
     assert response.status_code == 200
@@ -68,12 +70,12 @@ def test_malformed_message_requests_are_400(authed_client, payload):
 
 @pytest.mark.django_db
 def test_an_empty_message_is_refused(authed_client, user):
-    assert post_message(authed_client, UserFactory().pk, "   ").status_code == 400
+    assert post_message(authed_client, UserFactory.create().pk, "   ").status_code == 400
 
 
 @pytest.mark.django_db
 def test_message_flooding_is_rate_limited(authed_client):
-    bob = UserFactory()
+    bob = UserFactory.create()
     statuses = [post_message(authed_client, bob.pk, f"m{i}").status_code for i in range(22)]
     assert statuses[:20] == [200] * 20
     assert statuses[-1] == 429
@@ -81,7 +83,7 @@ def test_message_flooding_is_rate_limited(authed_client):
 
 @pytest.mark.django_db
 def test_the_message_form_sends_and_confirms_with_a_toast(authed_client, inbox):
-    bob = UserFactory(name="Bob")
+    bob = UserFactory.create(name="Bob")
     channel = inbox(bob.pk)
     response = authed_client.post("/messages/new/", {"recipient": bob.pk, "message": "hi"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200

@@ -30,7 +30,7 @@ def test_home_shows_plan_and_balance(authed_client, user):
 @pytest.mark.django_db
 def test_the_shell_carries_csrf_header_htmx_and_the_live_socket(authed_client):
     html = authed_client.get("/").content.decode()
-    assert "hx-headers='{\"X-CSRFToken\": \"" in html
+    assert 'hx-headers=\'{"X-CSRFToken": "' in html
     assert "django_htmx/htmx-2.min.js" in html
     assert "django_htmx/ext/hx-ws-2.min.js" in html
     assert 'ws-connect="/ws/live/"' in html
@@ -40,9 +40,9 @@ def test_the_shell_carries_csrf_header_htmx_and_the_live_socket(authed_client):
 @pytest.mark.django_db
 def test_the_admin_link_shows_for_staff_only():
     client = Client()
-    client.force_login(UserFactory())
+    client.force_login(UserFactory.create())
     assert 'href="/admin/"' not in client.get("/").content.decode()
-    client.force_login(UserFactory(is_staff=True))
+    client.force_login(UserFactory.create(is_staff=True))
     assert 'href="/admin/"' in client.get("/").content.decode()
 
 
@@ -124,6 +124,9 @@ def test_deploy_checks_pass_with_production_settings(tmp_path):
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        env=env, capture_output=True, text=True, timeout=120,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,1 @@
+"""Benchmarks the issues ask for; `make bench` runs them all and prints their figures."""

@@ -1,0 +1,155 @@
+"""Browser tests: the real app (daphne, Redis, a fresh SQLite database) driven by Debian's chromium."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+# The flags a closed network needs: without them chromium keeps calling home and stalls.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LiveApp:
+    def __init__(self, url: str, env: dict[str, str]) -> None:
+        self.url = url
+        self.env = env
+
+    def manage(self, *args: str) -> str:
+        """Run a management command against the app's database (to set up data a page cannot)."""
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=120
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout
+
+    def shell(self, code: str) -> str:
+        return self.manage("shell", "-c", code)
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
+    workdir = tmp_path_factory.mktemp("e2e")
+    env = {
+        **os.environ,
+        "TESTING": "true",
+        "DEBUG": "false",
+        "SECURE_SSL_REDIRECT": "false",
+        "DATABASE_URL": f"sqlite:///{workdir / 'e2e.sqlite3'}",
+        "TEST_REDIS_URL": settings.REDIS_URL,
+        "MEDIA_ROOT": str(workdir / "media"),
+        "VAR_DIR": str(workdir / "var"),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "PLAYER_AUDIO_OUTPUT": f"file:{workdir / 'audio'}",
+    }
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    app = LiveApp(url, env)
+    app.manage("migrate", "--noinput", "-v", "0")
+    log = open(workdir / "daphne.log", "wb")  # noqa: SIM115  (kept open for the server's lifetime)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "soundboard.asgi:application"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/accounts/login/", timeout=2)
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError((workdir / "daphne.log").read_text()) from None
+                time.sleep(0.1)
+        yield app
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package.")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_context(browser: Browser, live_app: LiveApp) -> Iterator[Callable[..., BrowserContext]]:
+    contexts: list[BrowserContext] = []
+
+    def make(**kwargs: object) -> BrowserContext:
+        context = browser.new_context(base_url=live_app.url, **kwargs)  # type: ignore[arg-type]
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+_counter = iter(range(1, 1_000_000))
+
+
+def unique_email(prefix: str = "user") -> str:
+    return f"{prefix}{next(_counter)}-{os.getpid()}-{int(time.time() * 1000)}@example.com"
+
+
+PASSWORD = "a-long-enough-passw0rd"
+
+
+def sign_up(page: Page, email: str, password: str = PASSWORD) -> None:
+    page.goto("/accounts/signup/")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password1]", password)
+    page.fill("input[name=password2]", password)
+    page.click("form.form button[type=submit]")
+    page.wait_for_url("**/")
+
+
+def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
+    page.goto("/accounts/login/")
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", password)
+    page.click("form.form button[type=submit]")
+    page.wait_for_url("**/")
