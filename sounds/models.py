@@ -1,1 +1,191 @@
-"""Models arrive with this app's issue."""
+"""The sound library: every playable sound and every time one was played."""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+
+class SoundType(models.TextChoices):
+    SDB = "SDB", "Soundboard"
+    TTS = "TTS", "Text to speech"
+    EXT = "EXT", "Extracted"
+
+
+# Folder of each type under originals/ and normalized/ (the seed's layout).
+TYPE_FOLDERS: dict[str, str] = {
+    SoundType.SDB: "soundboard",
+    SoundType.TTS: "text_to_speech",
+    SoundType.EXT: "extracted",
+}
+
+
+class NormalizationMode(models.TextChoices):
+    LINEAR = "linear", "Linear (two-pass)"
+    DYNAMIC = "dynamic", "Dynamic"
+    PEAK = "peak", "Peak/RMS gain (very short clip)"
+
+
+def fold(text: str) -> str:
+    """Lower-case without accents: what search compares, so "cafe" finds "Café"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def originals_dir(sound_type: str) -> Path:
+    return Path(settings.SOUNDS_ROOT) / "originals" / TYPE_FOLDERS[sound_type]
+
+
+def normalized_dir(sound_type: str) -> Path:
+    return Path(settings.SOUNDS_ROOT) / "normalized" / TYPE_FOLDERS[sound_type]
+
+
+def thumbnails_dir() -> Path:
+    return Path(settings.SOUNDS_ROOT) / "originals" / "extracted" / "thumbnails"
+
+
+SORTS: dict[str, tuple[str, ...]] = {
+    "name": ("search_name", "id"),
+    "popular": ("-play_count", "search_name", "id"),
+    "newest": ("-created_at", "-id"),
+    "longest": ("-duration", "search_name", "id"),
+}
+
+
+class SoundQuerySet(models.QuerySet["Sound"]):
+    def of_types(self, types: list[str] | tuple[str, ...]) -> SoundQuerySet:
+        return self.filter(type__in=types)
+
+    def search(self, query: str) -> SoundQuerySet:
+        folded = fold(query.strip())
+        return self.filter(search_name__contains=folded) if folded else self
+
+    def sorted_by(self, sort: str) -> SoundQuerySet:
+        return self.order_by(*SORTS.get(sort, SORTS["name"]))
+
+    def normalized(self) -> SoundQuerySet:
+        return self.filter(is_normalized=True)
+
+    def needing_normalization(self) -> SoundQuerySet:
+        return self.filter(is_normalized=False)
+
+
+class Sound(models.Model):
+    type = models.CharField(max_length=3, choices=SoundType.choices, default=SoundType.SDB, db_index=True)
+    name = models.CharField(max_length=255)
+    # Folded copy of name, kept in step by save(): search is a plain indexed LIKE, fast on any database.
+    search_name = models.CharField(max_length=255, db_index=True, editable=False)
+    filename = models.CharField(max_length=500, db_index=True, help_text="Relative to the type's originals folder.")
+    duration = models.PositiveIntegerField(default=0, help_text="Milliseconds.")
+    size = models.PositiveBigIntegerField(default=0, help_text="Bytes.")
+    hash = models.CharField(max_length=64, help_text="SHA-256 of the original file.")
+    # Size and mtime let a rescan skip unchanged files without reading them.
+    file_mtime = models.FloatField(default=0)
+    play_count = models.PositiveIntegerField(default=0)
+
+    is_normalized = models.BooleanField(default=False, db_index=True)
+    normalized_filename = models.CharField(max_length=500, blank=True)
+    normalized_duration = models.PositiveIntegerField(null=True, blank=True)
+    normalized_size = models.PositiveBigIntegerField(null=True, blank=True)
+    normalized_hash = models.CharField(max_length=64, blank=True)
+    loudness_i = models.FloatField("input integrated loudness (LUFS)", null=True, blank=True)
+    loudness_tp = models.FloatField("input true peak (dBTP)", null=True, blank=True)
+    loudness_lra = models.FloatField("input loudness range (LU)", null=True, blank=True)
+    normalization_mode = models.CharField(max_length=10, choices=NormalizationMode.choices, blank=True)
+    normalization_error = models.CharField(max_length=300, blank=True)
+
+    thumbnail = models.CharField(max_length=500, blank=True, help_text="Relative to the thumbnails folder.")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="uploaded_sounds"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SoundQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["search_name", "id"]
+        constraints = [
+            models.UniqueConstraint("hash", name="uq_sound_hash"),
+            models.UniqueConstraint("type", "filename", name="uq_sound_type_filename"),
+        ]
+        indexes = [
+            models.Index(fields=["type", "search_name"], name="sound_type_name_idx"),
+            models.Index(fields=["-play_count", "search_name"], name="sound_popular_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.search_name = fold(self.name)[:255]
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "search_name"}
+        super().save(*args, **kwargs)
+
+    @property
+    def original_path(self) -> Path:
+        return originals_dir(self.type) / self.filename
+
+    @property
+    def normalized_path(self) -> Path | None:
+        return normalized_dir(self.type) / self.normalized_filename if self.normalized_filename else None
+
+    @property
+    def thumbnail_path(self) -> Path | None:
+        return thumbnails_dir() / self.thumbnail if self.thumbnail else None
+
+    def playable_path(self) -> Path | None:
+        """The file to play or serve: the normalized one when it exists, else the original."""
+        normalized = self.normalized_path
+        if self.is_normalized and normalized is not None and normalized.is_file():
+            return normalized
+        return self.original_path if self.original_path.is_file() else None
+
+    def mark_played(self) -> None:
+        # F() so concurrent plays never lose a count.
+        Sound.objects.filter(pk=self.pk).update(play_count=F("play_count") + 1)
+
+
+class PlaySource(models.TextChoices):
+    BOARD = "board", "Soundboard"
+    PLAYER = "player", "Music player"
+    API = "api", "API"
+
+
+class SoundPlayedQuerySet(models.QuerySet["SoundPlayed"]):
+    def since(self, moment: object) -> SoundPlayedQuerySet:
+        return self.filter(played_at__gte=moment)
+
+    def by_user(self, user_id: int) -> SoundPlayedQuerySet:
+        return self.filter(user_id=user_id)
+
+    def from_source(self, source: str) -> SoundPlayedQuerySet:
+        return self.filter(source=source)
+
+
+class SoundPlayed(models.Model):
+    sound = models.ForeignKey(Sound, on_delete=models.CASCADE, related_name="plays")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="plays"
+    )
+    source = models.CharField(max_length=10, choices=PlaySource.choices, default=PlaySource.BOARD)
+    played_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = SoundPlayedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-played_at"]
+        indexes = [models.Index(fields=["sound", "played_at"], name="played_sound_time_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(source__in=["board", "player", "api"]), name="played_source_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sound_id} at {self.played_at:%Y-%m-%d %H:%M}"
