@@ -78,9 +78,13 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _register_routers() -> None:
     from accounts.api import router as accounts_router
     from soundboard.api_socket import router as socket_router
+    from sounds.api import files_router
+    from sounds.api import router as sounds_router
 
     api.add_router("/", accounts_router)
     api.add_router("/socket/", socket_router)
+    api.add_router("/sounds/", sounds_router)
+    api.add_router("/files/", files_router)
 
 
 _register_routers()

@@ -33,6 +33,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.user = user
         self.user_id = user.pk
         self.groups = [events.user_group(user.pk), events.EVERYONE]
+        if user.is_staff:
+            self.groups.append(events.STAFF)
         for group in self.groups:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()

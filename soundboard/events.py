@@ -17,6 +17,7 @@ from channels.layers import get_channel_layer
 logger = logging.getLogger(__name__)
 
 EVERYONE = "everyone"
+STAFF = "staff"
 _EVENT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
@@ -45,6 +46,11 @@ def send_to_user(user_id: int, event: str, context: dict[str, Any] | None = None
 
 def broadcast(event: str, context: dict[str, Any] | None = None) -> None:
     _group_send(EVERYONE, _message(event, context))
+
+
+def send_to_staff(event: str, context: dict[str, Any] | None = None) -> None:
+    """Admin-only news: scan and normalization progress, reports."""
+    _group_send(STAFF, _message(event, context))
 
 
 def close_user_connections(user_id: int) -> None:

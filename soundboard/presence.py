@@ -11,19 +11,14 @@ import asyncio
 import time
 import weakref
 from collections.abc import Iterable
-from functools import cache
 from typing import Any
 
-import redis
 import redis.asyncio as aredis
 from django.conf import settings
 
+from soundboard.redis_client import sync_client
+
 KEY = "sb:presence"
-
-
-@cache
-def _sync_client() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
 
 
 # One client per event loop: a redis.asyncio connection pool is bound to the loop that created it.
@@ -81,7 +76,7 @@ async def is_online(user_id: int) -> bool:
 
 
 def online_user_ids_sync() -> set[int]:
-    return _distinct_users(_sync_client().zrangebyscore(KEY, _fresh_cutoff(), "+inf"))
+    return _distinct_users(sync_client().zrangebyscore(KEY, _fresh_cutoff(), "+inf"))
 
 
 def online_count_sync() -> int:
@@ -89,12 +84,12 @@ def online_count_sync() -> int:
 
 
 def sweep_sync() -> int:
-    return int(_sync_client().zremrangebyscore(KEY, "-inf", f"({_fresh_cutoff()}"))
+    return int(sync_client().zremrangebyscore(KEY, "-inf", f"({_fresh_cutoff()}"))
 
 
 def disconnect_user_sync(user_id: int) -> None:
     """Forget every connection of a user (used when an account is disabled)."""
-    client = _sync_client()
+    client = sync_client()
     prefix = f"{user_id}:"
     members = [str(m) for m in client.zrange(KEY, 0, -1) if str(m).startswith(prefix)]
     if members:

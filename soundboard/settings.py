@@ -281,6 +281,19 @@ EXTRACTION_MAX_CONCURRENT: int = env.int("EXTRACTION_MAX_CONCURRENT", default=2)
 PRESENCE_TTL_SECONDS: int = env.int("PRESENCE_TTL_SECONDS", default=90)
 MESSAGE_MAX_LENGTH = 500
 
+# --- Sound library --------------------------------------------------------------------------------------
+SOUNDS_MAX_UPLOAD_MB: int = env.int("SOUNDS_MAX_UPLOAD_MB", default=20)
+SOUNDS_MAX_DURATION_S: int = env.int("SOUNDS_MAX_DURATION_S", default=600)
+SOUNDS_PAGE_SIZE: int = env.int("SOUNDS_PAGE_SIZE", default=60)
+NORMALIZED_AUDIO_FORMAT: str = env.str("NORMALIZED_AUDIO_FORMAT", default="mp3")
+NORMALIZED_AUDIO_BITRATE: str = env.str("NORMALIZED_AUDIO_BITRATE", default="256k")
+NORMALIZED_AUDIO_PASSES: int = env.int("NORMALIZED_AUDIO_PASSES", default=2)
+NORMALIZED_TARGET_I: float = env.float("NORMALIZED_TARGET_I", default=-23.0)
+NORMALIZED_TARGET_TP: float = env.float("NORMALIZED_TARGET_TP", default=-2.0)
+NORMALIZED_TARGET_LRA: float = env.float("NORMALIZED_TARGET_LRA", default=7.0)
+# Uploads above Django's in-memory limit stream to disk; the size limit itself is checked per file.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
 # --- Player ---------------------------------------------------------------------------------------------
 PLAYER_AUDIO_OUTPUT: str = env.str("PLAYER_AUDIO_OUTPUT", default="auto")
 

@@ -3,12 +3,14 @@ from django.urls import include, path
 
 from soundboard import views
 from soundboard.api import api_urls
+from sounds import views as sound_views
 
 admin.site.site_header = "Soundboard admin"
 admin.site.site_title = "Soundboard admin"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", sound_views.library, name="home"),
+    path("sounds/", include("sounds.urls")),
     path("live/refresh/", views.live_refresh, name="live_refresh"),
     path("messages/new/", views.send_message, name="send_message"),
     path("profile/", include("accounts.urls")),

@@ -15,11 +15,6 @@ from soundboard.types import AuthedRequest
 
 
 @require_GET
-def home(request: AuthedRequest) -> HttpResponse:
-    return render(request, "home.html", {"plan": request.user.plan})
-
-
-@require_GET
 def live_refresh(request: AuthedRequest) -> HttpResponse:
     """After a websocket reconnect the page may have missed events: send every live part fresh."""
     return render(request, "live/refresh.html", {"online": presence.online_count_sync()})

@@ -86,7 +86,7 @@ def ffprobe(path: Path) -> AudioInfo:
     fmt = data.get("format") or {}
     raw_duration = stream.get("duration") or fmt.get("duration")
     try:
-        duration = float(raw_duration)
+        duration = float(str(raw_duration))
     except (TypeError, ValueError):
         duration = 0.0
     if not math.isfinite(duration) or duration <= 0:

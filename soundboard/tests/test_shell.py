@@ -24,7 +24,7 @@ def test_home_shows_plan_and_balance(authed_client, user):
     html = authed_client.get("/").content.decode()
     assert 'data-testid="home-plan">Free<' in html
     assert 'data-testid="credit-balance">25<' in html
-    assert "25 credits every night, up to 75." in html
+    assert "25 credits a night, up to 75" in html
 
 
 @pytest.mark.django_db

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from sounds import services
+from sounds.models import Sound, SoundPlayed
+
+
+@admin.register(Sound)
+class SoundAdmin(admin.ModelAdmin[Sound]):
+    list_display = ("name", "type", "duration", "play_count", "is_normalized", "normalization_mode", "created_at")
+    list_filter = ("type", "is_normalized", "normalization_mode")
+    search_fields = ("name", "search_name", "filename", "hash")
+    readonly_fields = (
+        "search_name", "hash", "size", "duration", "file_mtime", "normalized_filename", "normalized_duration",
+        "normalized_size", "normalized_hash", "loudness_i", "loudness_tp", "loudness_lra", "normalization_mode",
+        "normalization_error", "created_at", "updated_at",
+    )  # fmt: skip
+    list_select_related = ("uploaded_by",)
+    actions = ("normalize_selected", "force_normalize_selected", "delete_with_files")
+
+    @admin.action(description="Normalize selected sounds")
+    def normalize_selected(self, request: HttpRequest, queryset: QuerySet[Sound]) -> None:
+        ids = list(queryset.filter(is_normalized=False).values_list("pk", flat=True))
+        services.queue_normalization(ids, user_id=request.user.pk)
+        self.message_user(request, f"Queued {len(ids)} sound(s) for normalization.", messages.SUCCESS)
+
+    @admin.action(description="Force re-normalize selected sounds")
+    def force_normalize_selected(self, request: HttpRequest, queryset: QuerySet[Sound]) -> None:
+        ids = list(queryset.values_list("pk", flat=True))
+        services.queue_normalization(ids, force=True, user_id=request.user.pk)
+        self.message_user(request, f"Queued {len(ids)} sound(s) for re-normalization.", messages.SUCCESS)
+
+    @admin.action(description="Delete selected sounds and their files")
+    def delete_with_files(self, request: HttpRequest, queryset: QuerySet[Sound]) -> None:
+        count = services.delete_sounds(queryset)
+        self.message_user(request, f"Deleted {count} sound(s) and their files.", messages.SUCCESS)
+
+
+@admin.register(SoundPlayed)
+class SoundPlayedAdmin(admin.ModelAdmin[SoundPlayed]):
+    list_display = ("sound", "user", "source", "played_at")
+    list_filter = ("source", "played_at")
+    search_fields = ("sound__name", "user__email")
+    list_select_related = ("sound", "user")
+    raw_id_fields = ("sound", "user")
+    date_hierarchy = "played_at"

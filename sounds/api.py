@@ -1,0 +1,161 @@
+"""JSON API for the sound library: list, upload, scan, normalize, and the files."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from ninja import File, Query, Router, Schema
+from ninja.errors import HttpError
+from ninja.files import UploadedFile
+from pydantic import Field
+
+from soundboard.types import AuthedRequest
+from sounds import services
+from sounds.models import Sound, SoundType
+from sounds.scanner import LOCK_KEY
+
+router = Router(tags=["sounds"])
+files_router = Router(tags=["files"])
+
+VALID_TYPES = {t.value for t in SoundType}
+
+
+class SoundOut(Schema):
+    id: int
+    type: str
+    name: str
+    filename: str
+    duration: int
+    size: int
+    hash: str
+    play_count: int
+    is_normalized: bool
+    normalized_duration: int | None
+    normalization_mode: str
+    created_at: datetime
+
+
+class SoundPage(Schema):
+    items: list[SoundOut]
+    total: int
+    page: int
+    pages: int
+    page_size: int
+
+
+class SoundFilters(Schema):
+    types: list[str] = Field(default_factory=list)
+    q: str = Field(default="", max_length=100)
+    sort: str = Field(default="name", pattern="^(name|popular|newest|longest)$")
+    page: int = Field(default=1, ge=1)
+    page_size: int = Field(default=50, ge=1, le=500)
+
+
+class Queued(Schema):
+    detail: str
+    queued: int = 0
+    batch: str | None = None
+
+
+def _require_staff(request: AuthedRequest) -> None:
+    if not request.user.is_staff:
+        raise HttpError(403, "Only admins can do that.")
+
+
+@router.get("/", response=SoundPage)
+def list_sounds(request: AuthedRequest, filters: Query[SoundFilters]) -> SoundPage:
+    qs = Sound.objects.all()
+    if filters.types:
+        # Unknown types simply match nothing (the seed's behaviour), rather than erroring.
+        qs = qs.of_types([t for t in filters.types if t in VALID_TYPES])
+    qs = qs.search(filters.q).sorted_by(filters.sort)
+    total = qs.count()
+    start = (filters.page - 1) * filters.page_size
+    items = list(qs[start : start + filters.page_size])
+    return SoundPage(
+        items=[SoundOut.model_validate(s, from_attributes=True) for s in items],
+        total=total,
+        page=filters.page,
+        pages=max(1, math.ceil(total / filters.page_size)),
+        page_size=filters.page_size,
+    )
+
+
+@router.post("/upload", response={201: SoundOut})
+def upload_sound(request: AuthedRequest, file: File[UploadedFile]) -> tuple[int, Sound]:
+    try:
+        sound = services.import_upload(uploaded=file, user=request.user)
+    except services.UploadError as exc:
+        raise HttpError(exc.status, exc.detail) from exc
+    return 201, sound
+
+
+@router.post("/scan", response={202: Queued})
+def scan_sounds(request: AuthedRequest) -> tuple[int, Queued]:
+    from sounds.tasks import scan_task
+
+    _require_staff(request)
+    if cache.get(LOCK_KEY):
+        raise HttpError(409, "A scan is already running.")
+    scan_task.delay(user_id=request.user.pk)
+    return 202, Queued(detail="Scan started; staff browsers show its progress and report.")
+
+
+def _queue(request: AuthedRequest, ids: list[int], force: bool, one_pass: bool | None) -> tuple[int, Queued]:
+    batch = services.queue_normalization(ids, force=force, one_pass=one_pass, user_id=request.user.pk)
+    return 202, Queued(detail=f"{len(ids)} sound(s) queued for normalization.", queued=len(ids), batch=batch)
+
+
+@router.post("/normalize/all", response={202: Queued})
+def normalize_all(request: AuthedRequest, force: bool = False, one_pass: bool | None = None) -> tuple[int, Queued]:
+    _require_staff(request)
+    qs = Sound.objects.all() if force else Sound.objects.needing_normalization()
+    return _queue(request, list(qs.values_list("pk", flat=True)), force, one_pass)
+
+
+@router.post("/normalize/type/{sound_type}", response={202: Queued})
+def normalize_type(
+    request: AuthedRequest, sound_type: str, force: bool = False, one_pass: bool | None = None
+) -> tuple[int, Queued]:
+    _require_staff(request)
+    if sound_type not in VALID_TYPES:
+        raise HttpError(400, f"Unknown sound type {sound_type!r}; use one of {', '.join(sorted(VALID_TYPES))}.")
+    qs = Sound.objects.of_types([sound_type])
+    if not force:
+        qs = qs.needing_normalization()
+    return _queue(request, list(qs.values_list("pk", flat=True)), force, one_pass)
+
+
+@router.post("/normalize/{sound_id}", response={202: Queued})
+def normalize_one(
+    request: AuthedRequest, sound_id: int, force: bool = False, one_pass: bool | None = None
+) -> tuple[int, Queued]:
+    _require_staff(request)
+    sound = get_object_or_404(Sound, pk=sound_id)
+    return _queue(request, [sound.pk], force, one_pass)
+
+
+@files_router.get("/sounds/{sound_id}/download", url_name="sound_download")
+def download(request: AuthedRequest, sound_id: int) -> HttpResponse:
+    from sounds.files import serve_file
+
+    sound = get_object_or_404(Sound, pk=sound_id)
+    path = sound.playable_path()
+    if path is None:
+        raise HttpError(404, "The sound's file is missing.")
+    return serve_file(request, path, download_name=f"{sound.name}{path.suffix}")
+
+
+@files_router.get("/sounds/{sound_id}/thumbnail", url_name="sound_thumbnail")
+def thumbnail(request: AuthedRequest, sound_id: int) -> HttpResponse:
+    from sounds.files import serve_file
+
+    sound = get_object_or_404(Sound, pk=sound_id)
+    path = sound.thumbnail_path
+    if path is None or not path.is_file():
+        raise HttpError(404, "This sound has no thumbnail.")
+    return serve_file(request, path, download_name=f"{sound.name}{path.suffix}", max_age=3600)

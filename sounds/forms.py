@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+
+from sounds.models import SORTS, SoundType
+
+SORT_CHOICES = [("name", "Name"), ("popular", "Most played"), ("newest", "Newest"), ("longest", "Longest")]
+
+
+class LibraryFilterForm(forms.Form):
+    q = forms.CharField(required=False, max_length=100, label="Search")
+    types = forms.MultipleChoiceField(
+        required=False, choices=SoundType.choices, widget=forms.CheckboxSelectMultiple, label="Types"
+    )
+    sort = forms.ChoiceField(required=False, choices=SORT_CHOICES, label="Sort by")
+    page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
+
+    def values(self) -> dict[str, Any]:
+        """The filters to apply; invalid parts fall back to their defaults instead of failing the page."""
+        data = self.cleaned_data if self.is_valid() else {}
+        sort = data.get("sort") or "name"
+        return {
+            "q": (data.get("q") or "").strip(),
+            "types": data.get("types") or [],
+            "sort": sort if sort in SORTS else "name",
+            "page": data.get("page") or 1,
+        }
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "audio/*"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+        single = super().clean
+        files = data if isinstance(data, list | tuple) else [data]
+        return [single(f, initial) for f in files if f] or [single(None, initial)]
+
+
+class UploadForm(forms.Form):
+    audio = MultipleFileField(
+        label="Audio files",
+        help_text=(
+            f"MP3, WAV, FLAC, OGG, M4A… up to {settings.SOUNDS_MAX_UPLOAD_MB} MB and "
+            f"{settings.SOUNDS_MAX_DURATION_S // 60} minutes each."
+        ),
+    )
+
+
+class RenameForm(forms.Form):
+    name = forms.CharField(max_length=255)

@@ -1,0 +1,245 @@
+"""Sound workflows: normalize, upload, rename, delete, and queueing the background work."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import shutil
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils.text import slugify
+
+from accounts.models import User
+from sounds import audio, normalizer, progress
+from sounds.models import Sound, SoundType, normalized_dir, originals_dir
+
+logger = logging.getLogger(__name__)
+
+
+# --- Normalization ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class NormalizeOutcome:
+    status: str  # normalized | skipped | silent | error
+    detail: str = ""
+
+
+def forget_normalized(sound: Sound) -> None:
+    """Drop a sound's normalized version (its original changed or is being re-normalized). Does not save."""
+    path = sound.normalized_path
+    if path is not None:
+        path.unlink(missing_ok=True)
+    sound.is_normalized = False
+    sound.normalized_filename = ""
+    sound.normalized_duration = None
+    sound.normalized_size = None
+    sound.normalized_hash = ""
+    sound.normalization_mode = ""
+    sound.normalization_error = ""
+
+
+def normalize_sound(*, sound: Sound, force: bool = False, one_pass: bool | None = None) -> NormalizeOutcome:
+    if sound.is_normalized and not force and sound.normalized_path and sound.normalized_path.is_file():
+        return NormalizeOutcome("skipped", "already normalized")
+    source = sound.original_path
+    if not source.is_file():
+        return _failed(sound, "the original file is missing")
+    try:
+        info = audio.probe(source)
+    except (audio.NotAudioError, OSError) as exc:
+        return _failed(sound, f"the original is not playable audio ({exc})")
+    fmt = getattr(settings, "NORMALIZED_AUDIO_FORMAT", "mp3")
+    target_name = f"{Path(sound.filename).with_suffix('').as_posix()}-{sound.hash[:8]}.{fmt}"
+    target = normalized_dir(sound.type) / target_name
+    # No transaction is open here: ffmpeg may run for a while and must not hold a database lock.
+    try:
+        result = normalizer.normalize_file(
+            source, target, duration_s=info.duration_ms / 1000, input_sample_rate=info.sample_rate, one_pass=one_pass
+        )
+    except normalizer.SilentAudioError:
+        _failed(sound, "the audio is silent; nothing to normalize")
+        return NormalizeOutcome("silent", "the audio is silent")
+    except normalizer.NormalizationError as exc:
+        return _failed(sound, str(exc))
+    except OSError as exc:
+        return _failed(sound, f"cannot write {target.parent}: {exc.strerror or exc}")
+
+    out_info = audio.probe(target)
+    measured = result.measurement
+    with transaction.atomic():
+        fresh = Sound.objects.select_for_update().filter(pk=sound.pk).first()
+        if fresh is None:
+            target.unlink(missing_ok=True)  # deleted while we worked: leave nothing behind
+            return NormalizeOutcome("error", "the sound was deleted meanwhile")
+        old = fresh.normalized_path
+        fresh.is_normalized = True
+        fresh.normalized_filename = target_name
+        fresh.normalized_duration = out_info.duration_ms
+        fresh.normalized_size = target.stat().st_size
+        fresh.normalized_hash = audio.file_hash(target)
+        fresh.normalization_mode = result.mode
+        fresh.normalization_error = ""
+        if measured is not None:
+            fresh.loudness_i = _finite_or_none(measured.input_i)
+            fresh.loudness_tp = _finite_or_none(measured.input_tp)
+            fresh.loudness_lra = _finite_or_none(measured.input_lra)
+        fresh.save()
+    if old is not None and old != target:
+        old.unlink(missing_ok=True)
+    sound.refresh_from_db()
+    return NormalizeOutcome("normalized", result.mode)
+
+
+def _finite_or_none(value: float) -> float | None:
+    import math
+
+    return value if math.isfinite(value) else None
+
+
+def _failed(sound: Sound, reason: str) -> NormalizeOutcome:
+    Sound.objects.filter(pk=sound.pk).update(normalization_error=reason[:300])
+    logger.warning("Normalizing sound %s failed: %s", sound.pk, reason)
+    return NormalizeOutcome("error", reason)
+
+
+def queue_normalization(
+    sound_ids: Iterable[int], *, force: bool = False, one_pass: bool | None = None, user_id: int | None = None
+) -> str | None:
+    """One Celery task per sound on the audio queue, sent after commit; progress is tracked as a batch."""
+    from sounds.tasks import normalize_sound_task
+
+    ids = list(sound_ids)
+    if not ids:
+        return None
+    batch = progress.start_batch("normalize", total=len(ids), user_id=user_id)
+
+    def send() -> None:
+        for sound_id in ids:
+            normalize_sound_task.delay(sound_id=sound_id, force=force, one_pass=one_pass, batch=batch)
+
+    transaction.on_commit(send)
+    return batch
+
+
+# --- Upload -----------------------------------------------------------------------------------------------
+class UploadError(Exception):
+    def __init__(self, detail: str, status: int = 400, existing: Sound | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.status = status
+        self.existing = existing
+
+
+# The format ffprobe/mutagen report, mapped to the extension we store under: never the user's extension.
+EXTENSIONS = {
+    "mp3": ".mp3", "easymp3": ".mp3", "wav": ".wav", "wave": ".wav", "flac": ".flac", "ogg": ".ogg",
+    "oggvorbis": ".ogg", "oggopus": ".opus", "opus": ".opus", "mp4": ".m4a", "easymp4": ".m4a", "mov": ".m4a",
+    "aac": ".aac", "aiff": ".aiff", "asf": ".wma", "matroska": ".webm", "webm": ".webm", "oggflac": ".ogg",
+}  # fmt: skip
+
+
+def safe_filename(original_name: str, extension: str) -> str:
+    stem = slugify(Path(original_name).stem)[:60] or "sound"
+    return f"{stem}-{secrets.token_hex(4)}{extension}"
+
+
+def import_upload(*, uploaded: UploadedFile, user: User | None) -> Sound:
+    """Validate an uploaded file by its content and add it to the library. Raises UploadError."""
+    max_bytes = settings.SOUNDS_MAX_UPLOAD_MB * 1024 * 1024
+    if uploaded.size is None or uploaded.size == 0:
+        raise UploadError("The file is empty.")
+    if uploaded.size > max_bytes:
+        raise UploadError(f"The file is larger than {settings.SOUNDS_MAX_UPLOAD_MB} MB.", status=413)
+    tmp_dir = Path(settings.SOUNDS_ROOT) / "tmp"
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix="upload-", dir=tmp_dir)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for chunk in uploaded.chunks():
+                out.write(chunk)
+        try:
+            info = audio.probe(tmp)
+        except audio.NotAudioError as exc:
+            raise UploadError(f"That is not an audio file we can play ({exc}).", status=400) from exc
+        if not audio.is_decodable(tmp):
+            raise UploadError("The audio in that file is damaged and cannot be decoded.", status=400)
+        if info.duration_ms > settings.SOUNDS_MAX_DURATION_S * 1000:
+            raise UploadError(f"The sound is longer than {settings.SOUNDS_MAX_DURATION_S} seconds.", status=400)
+        digest = audio.file_hash(tmp)
+        existing = Sound.objects.filter(hash=digest).first()
+        if existing is not None:
+            raise UploadError(f"This sound is already in the library as “{existing.name}”.", 409, existing)
+        extension = EXTENSIONS.get(info.format_name.lower(), Path(uploaded.name or "").suffix.lower() or ".bin")
+        filename = safe_filename(uploaded.name or "sound", extension)
+        final = originals_dir(SoundType.SDB) / filename
+        final.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(tmp, final)
+        try:
+            with transaction.atomic():
+                from sounds.scanner import humanize
+
+                sound = Sound.objects.create(
+                    type=SoundType.SDB,
+                    name=humanize(uploaded.name or filename)[:255],
+                    filename=filename,
+                    duration=info.duration_ms,
+                    size=final.stat().st_size,
+                    hash=digest,
+                    file_mtime=final.stat().st_mtime,
+                    uploaded_by=user,
+                )
+        except IntegrityError as exc:
+            # Two identical uploads at the same instant: the loser leaves no file behind.
+            final.unlink(missing_ok=True)
+            existing = Sound.objects.filter(hash=digest).first()
+            name = existing.name if existing else "another sound"
+            raise UploadError(f"This sound is already in the library as “{name}”.", 409, existing) from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+    queue_normalization([sound.pk], user_id=user.pk if user else None)
+    return sound
+
+
+# --- Rename and delete ------------------------------------------------------------------------------------
+def rename_sound(*, sound: Sound, name: str) -> Sound:
+    name = " ".join(name.split())
+    if not name:
+        raise UploadError("The name cannot be empty.")
+    if len(name) > 255:
+        raise UploadError("The name is longer than 255 characters.")
+    sound.name = name
+    sound.save(update_fields=["name", "updated_at"])
+    return sound
+
+
+def delete_sounds(sounds: QuerySet[Sound], *, remove_originals: bool = True) -> int:
+    """Delete rows, then their files once the deletion is committed (a rollback keeps both)."""
+    doomed = list(sounds)
+    paths: list[Path] = []
+    for sound in doomed:
+        if remove_originals:
+            paths.append(sound.original_path)
+        if sound.normalized_path is not None:
+            paths.append(sound.normalized_path)
+        if sound.thumbnail_path is not None:
+            paths.append(sound.thumbnail_path)
+    _, per_model = Sound.objects.filter(pk__in=[s.pk for s in doomed]).delete()
+    count = per_model.get(Sound._meta.label, 0)
+
+    def remove_files() -> None:
+        for path in paths:
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as exc:
+                logger.warning("Could not remove %s: %s", path, exc)
+
+    transaction.on_commit(remove_files)
+    return count

@@ -1,0 +1,51 @@
+"""Celery adapters for the sound library. Thin: re-fetch, call the service, report."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from sounds import progress
+from sounds.models import Sound
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    name="sounds.normalize_sound", acks_late=True, reject_on_worker_lost=True, time_limit=900, soft_time_limit=840
+)
+def normalize_sound_task(
+    *, sound_id: int, force: bool = False, one_pass: bool | None = None, batch: str | None = None
+) -> str:
+    from sounds.services import normalize_sound
+
+    sound = Sound.objects.filter(pk=sound_id).first()
+    if sound is None:
+        logger.info("Sound %s is gone; nothing to normalize", sound_id)
+        progress.advance(batch, ok=False)
+        return "gone"
+    outcome = normalize_sound(sound=sound, force=force, one_pass=one_pass)
+    progress.advance(batch, ok=outcome.status in ("normalized", "skipped"))
+    from sounds.live import sound_changed
+
+    sound_changed(sound_id)
+    return outcome.status
+
+
+@shared_task(name="sounds.scan", acks_late=True, reject_on_worker_lost=True, time_limit=3000, soft_time_limit=2900)
+def scan_task(*, types: list[str] | None = None, user_id: int | None = None) -> dict[str, int]:
+    from soundboard import events
+    from sounds.scanner import ScanAlreadyRunning, scan
+    from sounds.services import queue_normalization
+
+    try:
+        result = scan(types=types, progress=progress.Throttled("scan"))
+    except ScanAlreadyRunning as exc:
+        events.send_to_staff("toast", {"message": str(exc), "level": "warning"})
+        return {}
+    queue_normalization(result.new_sound_ids, user_id=user_id)
+    events.send_to_staff("scan_report", {"report": result.as_dict(), "counts": result.counts()})
+    if result.added or result.deleted or result.updated:
+        events.broadcast("library_changed", {})
+    return result.counts()

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from sounds import views
+
+app_name = "sounds"
+
+urlpatterns = [
+    path("upload/", views.upload, name="upload"),
+    path("scan/", views.scan, name="scan"),
+    path("normalize/", views.normalize_all, name="normalize_all"),
+    path("<int:sound_id>/normalize/", views.normalize, name="normalize"),
+    path("<int:sound_id>/rename/", views.rename, name="rename"),
+    path("<int:sound_id>/delete/", views.delete, name="delete"),
+]

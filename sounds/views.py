@@ -1,0 +1,170 @@
+"""The library page (the signed-in home), upload, and the staff tools on it."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from soundboard.decorators import staff_required
+from soundboard.toasts import add_toast
+from soundboard.types import AuthedRequest
+from sounds import services
+from sounds.forms import LibraryFilterForm, RenameForm, UploadForm
+from sounds.models import Sound, SoundType
+from sounds.scanner import LOCK_KEY
+
+
+def library_page(request: AuthedRequest) -> dict[str, object]:
+    """The library context for the current filters: shared by the page and its htmx partials."""
+    form = LibraryFilterForm(request.GET or None)
+    f = form.values() if request.GET else LibraryFilterForm({}).values()
+    sounds = Sound.objects.all()
+    if f["types"]:
+        sounds = sounds.of_types(f["types"])
+    sounds = (
+        sounds.search(f["q"])
+        .sorted_by(f["sort"])
+        .only("id", "name", "type", "duration", "play_count", "is_normalized", "normalization_error", "created_at")
+    )
+    paginator = Paginator(sounds, per_page=_page_size(), allow_empty_first_page=True)
+    page = paginator.get_page(f["page"])
+    return {
+        "filters": f,
+        "form": form,
+        "page_obj": page,
+        "sounds": page.object_list,
+        "total": paginator.count,
+        "type_choices": SoundType.choices,
+        "sort_choices": LibraryFilterForm.base_fields["sort"].choices,  # type: ignore[attr-defined]
+        "library_empty": paginator.count == 0 and not (f["q"] or f["types"]),
+    }
+
+
+def _page_size() -> int:
+    from django.conf import settings
+
+    return int(settings.SOUNDS_PAGE_SIZE)
+
+
+@require_GET
+def library(request: AuthedRequest) -> HttpResponse:
+    context = library_page(request)
+    if request.htmx and not request.htmx.boosted:
+        # The infinite-scroll sentinel asks for the next cards only; filters replace the whole result block.
+        partial = "page" if request.GET.get("more") else "results"
+        return render(request, f"sounds/library.html#{partial}", context)
+    context["upload_form"] = UploadForm()
+    context["plan"] = request.user.plan
+    return render(request, "sounds/library.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def upload(request: AuthedRequest) -> HttpResponse:
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "GET":
+        return render(request, "sounds/upload.html", {"upload_form": form})
+    if not form.is_valid():
+        return render(request, _upload_template(request), {"upload_form": form}, status=400)
+    outcomes: list[dict[str, object]] = []
+    status = 200
+    for uploaded in form.cleaned_data["audio"]:
+        try:
+            sound = services.import_upload(uploaded=uploaded, user=request.user)
+        except services.UploadError as exc:
+            outcomes.append({"name": uploaded.name, "ok": False, "detail": exc.detail, "existing": exc.existing})
+            status = exc.status if len(form.cleaned_data["audio"]) == 1 else status
+        else:
+            outcomes.append({"name": uploaded.name, "ok": True, "sound": sound})
+    added = sum(1 for o in outcomes if o["ok"])
+    context = {"upload_form": UploadForm(), "outcomes": outcomes}
+    if not request.htmx:
+        for o in outcomes:
+            level = messages.SUCCESS if o["ok"] else messages.ERROR
+            messages.add_message(request, level, f"{o['name']}: {'added' if o['ok'] else o['detail']}")
+        if added:
+            return redirect("home")
+        return render(request, "sounds/upload.html", context, status=status)
+    response = render(request, _upload_template(request), context, status=status)
+    if added:
+        add_toast(response, f"{added} sound{'s' if added != 1 else ''} added; normalizing in the background.")
+        response.headers["HX-Trigger-After-Settle"] = "library:refresh"
+    for o in outcomes:
+        if not o["ok"]:
+            add_toast(response, f"{o['name']}: {o['detail']}", "error")
+    return response
+
+
+def _upload_template(request: AuthedRequest) -> str:
+    return "sounds/upload.html#upload_form" if request.htmx else "sounds/upload.html"
+
+
+def _staff_done(request: AuthedRequest, text: str, level: str = "success") -> HttpResponse:
+    if request.htmx:
+        return add_toast(HttpResponse(status=204 if level == "success" else 409), text, level)
+    messages.add_message(request, messages.SUCCESS if level == "success" else messages.WARNING, text)
+    return redirect("home")
+
+
+@staff_required
+@require_POST
+def rename(request: AuthedRequest, sound_id: int) -> HttpResponse:
+    sound = get_object_or_404(Sound, pk=sound_id)
+    form = RenameForm(request.POST)
+    if not form.is_valid():
+        return add_toast(HttpResponse(status=400), "Give the sound a name of at most 255 characters.", "error")
+    try:
+        services.rename_sound(sound=sound, name=form.cleaned_data["name"])
+    except services.UploadError as exc:
+        return add_toast(HttpResponse(status=400), exc.detail, "error")
+    if request.htmx:
+        response = render(request, "sounds/library.html#card", {"sound": sound})
+        return add_toast(response, f"Renamed to “{sound.name}”.")
+    return redirect("home")
+
+
+@staff_required
+@require_POST
+def delete(request: AuthedRequest, sound_id: int) -> HttpResponse:
+    sound = get_object_or_404(Sound, pk=sound_id)
+    services.delete_sounds(Sound.objects.filter(pk=sound.pk))
+    if request.htmx:
+        # An empty 200 swaps the card out of the grid.
+        return add_toast(HttpResponse(""), f"“{sound.name}” deleted.")
+    messages.success(request, f"“{sound.name}” deleted.")
+    return redirect("home")
+
+
+@staff_required
+@require_POST
+def scan(request: AuthedRequest) -> HttpResponse:
+    from django.core.cache import cache
+
+    from sounds.tasks import scan_task
+
+    if cache.get(LOCK_KEY):
+        return _staff_done(request, "A scan is already running.", "warning")
+    scan_task.delay(user_id=request.user.pk)
+    return _staff_done(request, "Scan started; progress shows below.")
+
+
+@staff_required
+@require_POST
+def normalize(request: AuthedRequest, sound_id: int) -> HttpResponse:
+    sound = get_object_or_404(Sound, pk=sound_id)
+    services.queue_normalization([sound.pk], force=True, user_id=request.user.pk)
+    return _staff_done(request, f"Normalizing “{sound.name}”.")
+
+
+@staff_required
+@require_POST
+def normalize_all(request: AuthedRequest) -> HttpResponse:
+    force = request.POST.get("force") == "1"
+    qs = Sound.objects.all() if force else Sound.objects.needing_normalization()
+    ids = list(qs.values_list("pk", flat=True))
+    if not ids:
+        return _staff_done(request, "Every sound is already normalized.")
+    services.queue_normalization(ids, force=force, user_id=request.user.pk)
+    return _staff_done(request, f"Normalizing {len(ids)} sound{'s' if len(ids) != 1 else ''}.")
