@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ["foundation"]
+BENCHES = ["foundation", "sounds"]
 
 
 def main() -> None:

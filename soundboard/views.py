@@ -22,7 +22,11 @@ def live_refresh(request: AuthedRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def send_message(request: AuthedRequest) -> HttpResponse:
-    form = MessageForm(request.POST or None, sender=request.user, initial={"recipient": request.GET.get("to")})
+    form = MessageForm(
+        request.POST if request.method == "POST" else None,
+        sender=request.user,
+        initial={"recipient": request.GET.get("to")},
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():

@@ -8,7 +8,7 @@ from datetime import datetime
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import File, Query, Router, Schema
+from ninja import File, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from pydantic import Field
@@ -86,32 +86,32 @@ def list_sounds(request: AuthedRequest, filters: Query[SoundFilters]) -> SoundPa
 
 
 @router.post("/upload", response={201: SoundOut})
-def upload_sound(request: AuthedRequest, file: File[UploadedFile]) -> tuple[int, Sound]:
+def upload_sound(request: AuthedRequest, file: File[UploadedFile]) -> Status[Sound]:
     try:
         sound = services.import_upload(uploaded=file, user=request.user)
     except services.UploadError as exc:
         raise HttpError(exc.status, exc.detail) from exc
-    return 201, sound
+    return Status(201, sound)
 
 
 @router.post("/scan", response={202: Queued})
-def scan_sounds(request: AuthedRequest) -> tuple[int, Queued]:
+def scan_sounds(request: AuthedRequest) -> Status[Queued]:
     from sounds.tasks import scan_task
 
     _require_staff(request)
     if cache.get(LOCK_KEY):
         raise HttpError(409, "A scan is already running.")
     scan_task.delay(user_id=request.user.pk)
-    return 202, Queued(detail="Scan started; staff browsers show its progress and report.")
+    return Status(202, Queued(detail="Scan started; staff browsers show its progress and report."))
 
 
-def _queue(request: AuthedRequest, ids: list[int], force: bool, one_pass: bool | None) -> tuple[int, Queued]:
+def _queue(request: AuthedRequest, ids: list[int], force: bool, one_pass: bool | None) -> Status[Queued]:
     batch = services.queue_normalization(ids, force=force, one_pass=one_pass, user_id=request.user.pk)
-    return 202, Queued(detail=f"{len(ids)} sound(s) queued for normalization.", queued=len(ids), batch=batch)
+    return Status(202, Queued(detail=f"{len(ids)} sound(s) queued for normalization.", queued=len(ids), batch=batch))
 
 
 @router.post("/normalize/all", response={202: Queued})
-def normalize_all(request: AuthedRequest, force: bool = False, one_pass: bool | None = None) -> tuple[int, Queued]:
+def normalize_all(request: AuthedRequest, force: bool = False, one_pass: bool | None = None) -> Status[Queued]:
     _require_staff(request)
     qs = Sound.objects.all() if force else Sound.objects.needing_normalization()
     return _queue(request, list(qs.values_list("pk", flat=True)), force, one_pass)
@@ -120,7 +120,7 @@ def normalize_all(request: AuthedRequest, force: bool = False, one_pass: bool | 
 @router.post("/normalize/type/{sound_type}", response={202: Queued})
 def normalize_type(
     request: AuthedRequest, sound_type: str, force: bool = False, one_pass: bool | None = None
-) -> tuple[int, Queued]:
+) -> Status[Queued]:
     _require_staff(request)
     if sound_type not in VALID_TYPES:
         raise HttpError(400, f"Unknown sound type {sound_type!r}; use one of {', '.join(sorted(VALID_TYPES))}.")
@@ -133,7 +133,7 @@ def normalize_type(
 @router.post("/normalize/{sound_id}", response={202: Queued})
 def normalize_one(
     request: AuthedRequest, sound_id: int, force: bool = False, one_pass: bool | None = None
-) -> tuple[int, Queued]:
+) -> Status[Queued]:
     _require_staff(request)
     sound = get_object_or_404(Sound, pk=sound_id)
     return _queue(request, [sound.pk], force, one_pass)

@@ -35,8 +35,10 @@ MIN_INTEGRATED_SECONDS = 0.4
 FFMPEG_TIMEOUT_S = 600
 # A clip whose true peak is below this is silence for all purposes.
 SILENCE_DBTP = -70.0
-# MP3 encoding adds a little overshoot; the peak-gain path aims this far under the ceiling.
+# Lossy encoders add a little overshoot (measured up to ~0.3 dB with MP3 at 256k): the limiter and the
+# linear-mode check aim this far under the ceiling so the *file* stays under it.
 PEAK_MARGIN_DB = 0.5
+LOSSY_FORMATS = frozenset({"mp3", "ogg", "opus", "aac", "m4a"})
 
 
 @dataclass(frozen=True)
@@ -213,6 +215,8 @@ def normalize_file(
 ) -> NormalizeResult:
     """Normalize `source` into `output`. Raises SilentAudioError or NormalizationError."""
     targets = targets or Targets.from_settings()
+    if getattr(settings, "NORMALIZED_AUDIO_FORMAT", "mp3") in LOSSY_FORMATS:
+        targets = Targets(targets.integrated, targets.true_peak - PEAK_MARGIN_DB, targets.lra)
     if one_pass is None:
         one_pass = int(getattr(settings, "NORMALIZED_AUDIO_PASSES", 2)) == 1
     rate = output_sample_rate(input_sample_rate)
@@ -275,7 +279,7 @@ def _peak_normalize(
 ) -> NormalizeResult:
     # Bring the RMS level to the loudness target, but never let the true peak pass the ceiling.
     wanted = targets.integrated - st.rms if math.isfinite(st.rms) else 0.0
-    ceiling = targets.true_peak - PEAK_MARGIN_DB - st.true_peak
+    ceiling = targets.true_peak - st.true_peak
     gain = min(wanted, ceiling)
     _render(source, output, f"volume={gain:.2f}dB", rate)
     measurement = Measurement(math.nan, st.true_peak, math.nan, math.nan, gain)

@@ -63,9 +63,9 @@ def library(request: AuthedRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def upload(request: AuthedRequest) -> HttpResponse:
-    form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "GET":
-        return render(request, "sounds/upload.html", {"upload_form": form})
+        return render(request, "sounds/upload.html", {"upload_form": UploadForm()})
+    form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
         return render(request, _upload_template(request), {"upload_form": form}, status=400)
     outcomes: list[dict[str, object]] = []
