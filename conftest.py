@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -75,18 +78,27 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     }
 
 
+@dataclass
+class Worker:
+    name: str
+    sounds_root: Path
+
+
 @pytest.fixture(scope="session")
 def celery_worker(
     django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
+) -> Iterator[Worker]:
     """A real Celery worker process on every queue, sharing the test database and Redis.
 
-    Tests that use it must commit their data (`django_db(transaction=True)`) so the worker can see it.
+    Tests that use it must commit their data (`django_db(transaction=True)`) so the worker can see it, and
+    put audio under `worker.sounds_root` (use the `worker_sounds_root` fixture).
     """
     from soundboard.celery import app
 
     name = f"test-{uuid.uuid4().hex[:8]}@localhost"
-    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
+    workdir = tmp_path_factory.mktemp("worker")
+    sounds_root = workdir / "sounds"
+    log_path = workdir / "worker.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [
@@ -107,7 +119,7 @@ def celery_worker(
                 "-l",
                 "info",
             ],
-            env=subprocess_env(),
+            env=subprocess_env(SOUNDS_ROOT=str(sounds_root)),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -116,10 +128,21 @@ def celery_worker(
         while not app.control.ping(destination=[name], timeout=0.5):
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"Celery worker did not start:\n{log_path.read_text()}")
-        yield name
+        yield Worker(name=name, sounds_root=sounds_root)
     finally:
         proc.terminate()
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture
+def worker_sounds_root(celery_worker: Worker, settings: Any) -> Path:
+    """SOUNDS_ROOT shared with the worker process, emptied for each test."""
+    root = celery_worker.sounds_root
+    shutil.rmtree(root, ignore_errors=True)
+    for folder in ("soundboard", "text_to_speech", "extracted"):
+        (root / "originals" / folder).mkdir(parents=True)
+    settings.SOUNDS_ROOT = root
+    return root

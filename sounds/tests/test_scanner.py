@@ -49,7 +49,12 @@ def test_a_rescan_skips_unchanged_files_without_reading_them(sdb, monkeypatch):
     scanner.scan()
     reads: list[object] = []
     real_hash = audio.file_hash
-    monkeypatch.setattr(audio, "file_hash", lambda p: reads.append(p) or real_hash(p))
+
+    def counting_hash(path):
+        reads.append(path)
+        return real_hash(path)
+
+    monkeypatch.setattr(audio, "file_hash", counting_hash)
     result = scanner.scan()
     assert len(result.skipped) == 3
     assert result.added == result.updated == result.deleted == []

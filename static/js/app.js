@@ -123,11 +123,13 @@
 
   function init() {
     if (window.htmx) {
-      // Forms come back with their errors on 400, so those responses are swapped like successes.
+      // Forms come back with their reasons on 400 (invalid), 409 (duplicate) and 413 (too large), so those
+      // responses are swapped like successes.
       htmx.config.responseHandling = [
         { code: "204", swap: false },
         { code: "[23]..", swap: true },
-        { code: "400", swap: true, error: false },
+        { code: "40[09]", swap: true, error: false },
+        { code: "413", swap: true, error: false },
         { code: "[45]..", swap: false, error: true },
       ];
     }

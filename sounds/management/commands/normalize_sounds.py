@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import sys
+import threading
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
@@ -14,14 +16,18 @@ from sounds.models import Sound
 from sounds.services import NormalizeOutcome, normalize_sound
 
 
-def _one(sound_id: int, force: bool, one_pass: bool | None) -> tuple[Sound | None, NormalizeOutcome]:
+def _one(sound_id: int, force: bool, one_pass: bool | None) -> Result:
     try:
         sound = Sound.objects.filter(pk=sound_id).first()
         if sound is None:
             return None, NormalizeOutcome("error", "deleted meanwhile")
         return sound, normalize_sound(sound=sound, force=force, one_pass=one_pass)
     finally:
-        close_old_connections()
+        if threading.current_thread() is not threading.main_thread():
+            close_old_connections()
+
+
+Result = tuple[Sound | None, NormalizeOutcome]
 
 
 class Command(BaseCommand):
@@ -53,13 +59,8 @@ class Command(BaseCommand):
         one_pass = True if options["one_pass"] else None
         tally: Counter[str] = Counter()
         problems: list[str] = []
-        with (
-            tqdm(total=len(ids), unit="sound", disable=options["verbosity"] == 0, file=sys.stderr) as bar,
-            ThreadPoolExecutor(max_workers=options["jobs"]) as pool,
-        ):
-            futures = [pool.submit(_one, i, options["force"], one_pass) for i in ids]
-            for future in as_completed(futures):
-                sound, outcome = future.result()
+        with tqdm(total=len(ids), unit="sound", disable=options["verbosity"] == 0, file=sys.stderr) as bar:
+            for sound, outcome in self._run(ids, options["jobs"], options["force"], one_pass):
                 tally[outcome.status] += 1
                 if outcome.status in ("error", "silent"):
                     problems.append(f"  {sound.name if sound else '?'}: {outcome.detail}")
@@ -67,3 +68,15 @@ class Command(BaseCommand):
         self.stdout.write(", ".join(f"{n} {status}" for status, n in sorted(tally.items())))
         for line in problems:
             self.stdout.write(line)
+
+    @staticmethod
+    def _run(ids: list[int], jobs: int, force: bool, one_pass: bool | None) -> Iterator[Result]:
+        if jobs == 1:
+            for sound_id in ids:
+                yield _one(sound_id, force, one_pass)
+            return
+        # ffmpeg does the work in subprocesses, so threads are enough to keep every core busy.
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(_one, i, force, one_pass) for i in ids]
+            for future in as_completed(futures):
+                yield future.result()
