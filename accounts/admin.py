@@ -1,13 +1,32 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from django import forms
+from django.template.response import TemplateResponse
+
 from accounts import services
 from accounts.models import ApiToken, Plan, User
+
+
+class ChangePlanForm(forms.Form):
+    plan = forms.ModelChoiceField(queryset=Plan.objects.all())
+
+
+class AdjustCreditsForm(forms.Form):
+    amount = forms.IntegerField(help_text="Positive adds, negative removes.", min_value=-100_000, max_value=100_000)
+    reason = forms.CharField(max_length=200, help_text="Shown on the user's credit history.")
+
+    def clean_amount(self) -> int:
+        amount: int = self.cleaned_data["amount"]
+        if amount == 0:
+            raise forms.ValidationError("Zero changes nothing.")
+        return amount
 
 
 class UserCreateForm(AdminUserCreationForm):
@@ -32,7 +51,7 @@ class UserAdmin(BaseUserAdmin):
     list_select_related = ("plan",)
     search_fields = ("email", "name")
     readonly_fields = ("last_login", "date_joined")
-    actions = ("disable_users", "enable_users")
+    actions = ("disable_users", "enable_users", "change_plan", "adjust_credits")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Profile", {"fields": ("name", "avatar_url")}),
@@ -55,6 +74,51 @@ class UserAdmin(BaseUserAdmin):
         for user in queryset:
             services.set_active(user=user, active=True)
         self.message_user(request, f"Enabled {queryset.count()} user(s).", messages.SUCCESS)
+
+
+    @admin.action(description="Change plan of selected users")
+    def change_plan(self, request: HttpRequest, queryset: QuerySet[User]) -> TemplateResponse | None:
+        form = ChangePlanForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            plan = form.cleaned_data["plan"]
+            count = queryset.update(plan=plan)
+            self.message_user(request, f"Moved {count} user(s) to {plan.name}.", messages.SUCCESS)
+            return None
+        return self._intermediate(request, queryset, form, "Change plan", "change_plan")
+
+    @admin.action(description="Add or remove credits (with a reason)")
+    def adjust_credits(self, request: HttpRequest, queryset: QuerySet[User]) -> TemplateResponse | None:
+        from credits.services import InsufficientCredits, adjust
+
+        form = AdjustCreditsForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            done, refused = 0, []
+            actor = request.user if isinstance(request.user, User) else None
+            for user in queryset:
+                try:
+                    adjust(user=user, amount=form.cleaned_data["amount"], reason=form.cleaned_data["reason"], by=actor)
+                    done += 1
+                except InsufficientCredits:
+                    refused.append(user.email)
+            self.message_user(request, f"Adjusted {done} balance(s).", messages.SUCCESS)
+            if refused:
+                self.message_user(request, "Not enough credits to remove from: " + ", ".join(refused), messages.WARNING)
+            return None
+        return self._intermediate(request, queryset, form, "Add or remove credits", "adjust_credits")
+
+    def _intermediate(
+        self, request: HttpRequest, queryset: QuerySet[User], form: forms.Form, title: str, action: str
+    ) -> TemplateResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "form": form,
+            "users": queryset,
+            "action": action,
+            "opts": self.model._meta,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/accounts/user/intermediate_action.html", context)
 
 
 @admin.register(Plan)

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from sounds.normalizer import NormalizeResult
 
 # Bump a version when its generator changes: the cached corpus is keyed by it.
-CORPUS_VERSIONS = {"scan": "scan-v1", "loudness": "loudness-v2"}
+CORPUS_VERSIONS = {"scan": "scan-v1", "loudness": "loudness-v3"}
 CORPUS_ROOT = ROOT / "var" / "bench-corpus"
 BENCH_VENV = ROOT / "var" / "bench-venv"
 WORKERS = 2
@@ -273,9 +273,11 @@ def _clips(speech: Path) -> list[Clip]:
     def noise(color: str, amp: float, rate: int, dur: float, seed: int) -> tuple[str, ...]:
         return ("-f", "lavfi", "-i", f"anoisesrc=c={color}:a={amp}:r={rate}:d={dur}:seed={seed}")
 
-    clicks = "0.99*sin(2*PI*3000*t)*lt(mod(t,1.5),0.01)"
-    one_click = "0.99*sin(2*PI*3000*t)*between(t,0.7,0.71)"
-    spikes = "(0.03+0.96*lt(mod(t,2),0.02))*sin(2*PI*660*t)"
+    # 1-2 ms full-scale clicks barely move the loudness but put the true peak near 0 dBTP: at -23 LUFS they
+    # would pass the -2 dBTP ceiling, so these clips need the limiter (loudnorm's dynamic mode).
+    clicks = "0.99*sin(2*PI*1000*t)*lt(mod(t,1.5),0.001)"
+    one_click = "0.99*sin(2*PI*1000*t)*between(t,0.7,0.701)"
+    spikes = "(0.05+0.94*lt(mod(t,2),0.002))*sin(2*PI*660*t)"
     # Loud and quiet halves: a loudness range well over the 7 LU target.
     loud_quiet = "volume='if(lt(mod(t,10),5),1,0.08)':eval=frame"
     sweep = "0.5*sin(2*PI*(50*t+97.5*t*t))"
@@ -301,11 +303,11 @@ def _clips(speech: Path) -> list[Clip]:
                 s_sentence,
                 *tone(one_click, 22050, 1.5),
                 "-filter_complex",
-                "[0:a]volume=0.06,atrim=end=1.5[s];[s][1:a]amix=inputs=2:duration=shortest:normalize=0[a]",
+                "[0:a]volume=0.3,atrim=end=1.5[s];[s][1:a]amix=inputs=2:duration=shortest:normalize=0[a]",
                 "-map",
                 "[a]",
             ),
-            "quiet speech with one full-scale click, 1.5 s: needs the limiter",
+            "quiet speech with one full-scale 1 ms click, 1.5 s: needs the limiter",
         ),
         Clip(
             "speech-quiet-clicks-8s",
@@ -315,18 +317,18 @@ def _clips(speech: Path) -> list[Clip]:
                 s_sentence,
                 *tone(clicks, 22050, 8),
                 "-filter_complex",
-                "[0:a]volume=0.06,apad=whole_dur=8[s];[s][1:a]amix=inputs=2:duration=longest:normalize=0[a]",
+                "[0:a]volume=0.3,apad=whole_dur=8[s];[s][1:a]amix=inputs=2:duration=longest:normalize=0[a]",
                 "-map",
                 "[a]",
             ),
-            "quiet speech with full-scale 3 kHz clicks, 8 s: needs the limiter",
+            "quiet speech with full-scale 1 ms clicks, 8 s: needs the limiter",
         ),
         Clip(
             "speech-padded-10s", "ogg", ("-i", s_sentence, "-af", "apad=whole_dur=10"), "sentence then silence to 10 s"
         ),
         Clip("sweep-10s", "ogg", tone(sweep, 48000, 10), "50 Hz-2 kHz sweep, 10 s"),
         Clip("speech-loop-15s", "flac", ("-stream_loop", "-1", "-i", s_sentence, "-t", "15"), "sentence looped, 15 s"),
-        Clip("tone-spikes-20s", "flac", tone(spikes, 48000, 20), "quiet tone with 20 ms full-scale spikes, 20 s"),
+        Clip("tone-spikes-20s", "flac", tone(spikes, 48000, 20), "quiet tone with 2 ms full-scale spikes, 20 s"),
         Clip(
             "speech-loudquiet-30s",
             "m4a",

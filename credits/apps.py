@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class CreditsConfig(AppConfig):
     name = "credits"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from credits import signals  # noqa: F401  (connects the receivers)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import django_stubs_ext
 import environ
+from celery.schedules import crontab
 from django.core.management.utils import get_random_secret_key
 
 # Lets runtime code subscript generics such as ModelForm[User] and QuerySet[Sound].
@@ -272,6 +273,12 @@ CELERY_TIMEZONE = "UTC"
 # so restarts never duplicate entries.
 CELERY_BEAT_SCHEDULE = {
     "sweep-presence": {"task": "soundboard.sweep_presence", "schedule": 60.0},
+    "credits-nightly-recharge": {
+        "task": "credits.recharge",
+        "schedule": crontab(
+            hour=str(env.int("CREDIT_RECHARGE_HOUR", default=0)), minute=str(env.int("CREDIT_RECHARGE_MINUTE", default=0))
+        ),
+    },
 }
 EXTRACTION_MAX_CONCURRENT: int = env.int("EXTRACTION_MAX_CONCURRENT", default=2)
 
@@ -280,6 +287,16 @@ EXTRACTION_MAX_CONCURRENT: int = env.int("EXTRACTION_MAX_CONCURRENT", default=2)
 # process cannot say goodbye).
 PRESENCE_TTL_SECONDS: int = env.int("PRESENCE_TTL_SECONDS", default=90)
 MESSAGE_MAX_LENGTH = 500
+
+# --- Credits --------------------------------------------------------------------------------------------
+CREDIT_COST_PLAY: int = env.int("CREDIT_COST_PLAY", default=1)
+CREDIT_COST_PLAYER: int = env.int("CREDIT_COST_PLAYER", default=1)
+CREDIT_COST_EXTRACTION: int = env.int("CREDIT_COST_EXTRACTION", default=5)
+CREDIT_COST_TTS: int = env.int("CREDIT_COST_TTS", default=2)
+CREDIT_RECHARGE_HOUR: int = env.int("CREDIT_RECHARGE_HOUR", default=0)
+CREDIT_RECHARGE_MINUTE: int = env.int("CREDIT_RECHARGE_MINUTE", default=0)
+# "<plays>/<seconds>s" per user.
+PLAY_RATE_LIMIT: str = env.str("PLAY_RATE_LIMIT", default="5/10s")
 
 # --- Sound library --------------------------------------------------------------------------------------
 SOUNDS_MAX_UPLOAD_MB: int = env.int("SOUNDS_MAX_UPLOAD_MB", default=20)

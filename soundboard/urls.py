@@ -11,6 +11,7 @@ admin.site.site_title = "Soundboard admin"
 urlpatterns = [
     path("", sound_views.library, name="home"),
     path("sounds/", include("sounds.urls")),
+    path("credits/", include("credits.urls")),
     path("live/refresh/", views.live_refresh, name="live_refresh"),
     path("messages/new/", views.send_message, name="send_message"),
     path("profile/", include("accounts.urls")),

@@ -1,0 +1,248 @@
+"""Credits: every debit is one conditional UPDATE, every change one ledger row and one live event.
+
+The balance itself lives on the user row (fast to read on every page); the ledger explains it. A debit is
+`UPDATE … SET credits = credits - n WHERE id = … AND credits >= n`: two requests racing for the last credit
+can never both win, and the database's check constraint is the last line of defence.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any, ParamSpec, TypeVar
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.db.models.functions import Greatest, Least
+
+from accounts.models import User
+from credits.models import CreditAction, CreditTransaction
+from soundboard import events
+
+logger = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+COSTS: dict[str, str] = {
+    CreditAction.VLC_PLAY_SOUND: "CREDIT_COST_PLAY",
+    CreditAction.PLAYER_PLAY: "CREDIT_COST_PLAYER",
+    CreditAction.AUDIO_EXTRACTION: "CREDIT_COST_EXTRACTION",
+    CreditAction.TEXT_TO_SPEECH: "CREDIT_COST_TTS",
+}
+
+
+def cost_of(action: str) -> int:
+    return int(getattr(settings, COSTS[action]))
+
+
+class InsufficientCredits(Exception):
+    def __init__(self, *, needed: int, balance: int, action: str) -> None:
+        self.needed = needed
+        self.balance = balance
+        self.action = action
+        label = CreditAction(action).label.lower() if action in CreditAction.values else action
+        super().__init__(f"Not enough credits: {label} costs {needed}, you have {balance}.")
+
+
+def _notify(tx: CreditTransaction) -> None:
+    payload = {
+        "before": tx.balance_before,
+        "after": tx.balance_after,
+        "amount": tx.amount,
+        "action": tx.action,
+        "action_label": CreditAction(tx.action).label,
+    }
+    transaction.on_commit(lambda: events.send_to_user(tx.user_id, "user_credits_changed", payload))
+
+
+def _balance(user_id: int) -> int:
+    return int(User.objects.filter(pk=user_id).values_list("credits", flat=True).get())
+
+
+def debit(*, user_id: int, amount: int, action: str, metadata: dict[str, Any] | None = None) -> CreditTransaction:
+    """Take `amount` credits or raise InsufficientCredits; nothing changes on failure."""
+    if amount < 0:
+        raise ValueError("A debit amount is positive.")
+    with transaction.atomic():
+        # The one conditional UPDATE (see the module docstring). Inactive users cannot spend.
+        updated = User.objects.filter(pk=user_id, credits__gte=amount, is_active=True).update(
+            credits=F("credits") - amount
+        )
+        if not updated:
+            balance = User.objects.filter(pk=user_id).values_list("credits", flat=True).first() or 0
+            raise InsufficientCredits(needed=amount, balance=balance, action=action)
+        # Our UPDATE holds the row (PostgreSQL) or the database (SQLite) until commit: this read is ours.
+        after = _balance(user_id)
+        tx = CreditTransaction.objects.create(
+            user_id=user_id,
+            action=action,
+            amount=-amount,
+            balance_before=after + amount,
+            balance_after=after,
+            metadata=metadata or {},
+        )
+        _notify(tx)
+    return tx
+
+
+def credit(
+    *,
+    user_id: int,
+    amount: int,
+    action: str,
+    metadata: dict[str, Any] | None = None,
+    idempotency_key: str | None = None,
+) -> CreditTransaction:
+    """Give `amount` credits (no cap: recharge applies its own)."""
+    if amount < 0:
+        raise ValueError("A credit amount is positive.")
+    with transaction.atomic():
+        User.objects.filter(pk=user_id).update(credits=F("credits") + amount)
+        after = _balance(user_id)
+        tx = CreditTransaction.objects.create(
+            user_id=user_id,
+            action=action,
+            amount=amount,
+            balance_before=after - amount,
+            balance_after=after,
+            metadata=metadata or {},
+            idempotency_key=idempotency_key,
+        )
+        _notify(tx)
+    return tx
+
+
+def refund(original: CreditTransaction, *, reason: str) -> CreditTransaction:
+    """Give back what a debit took, once."""
+    key = f"refund:{original.pk}"
+    existing = CreditTransaction.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return existing
+    return credit(
+        user_id=original.user_id,
+        amount=-original.amount,
+        action=CreditAction.REFUND,
+        metadata={"refunded_transaction": original.pk, "refunded_action": original.action, "reason": reason},
+        idempotency_key=key,
+    )
+
+
+def adjust(*, user: User, amount: int, reason: str, by: User | None = None) -> CreditTransaction:
+    """An admin adds (positive) or removes (negative) credits, with a reason on the ledger."""
+    reason = reason.strip()
+    if not reason:
+        raise ValueError("Give a reason for the adjustment.")
+    metadata = {"reason": reason, "by": by.pk if by else None, "by_email": by.email if by else None}
+    if amount >= 0:
+        return credit(user_id=user.pk, amount=amount, action=CreditAction.ADMIN_ADJUSTMENT, metadata=metadata)
+    with transaction.atomic():
+        updated = User.objects.filter(pk=user.pk, credits__gte=-amount).update(credits=F("credits") + amount)
+        if not updated:
+            raise InsufficientCredits(needed=-amount, balance=_balance(user.pk), action=CreditAction.ADMIN_ADJUSTMENT)
+        after = _balance(user.pk)
+        tx = CreditTransaction.objects.create(
+            user_id=user.pk,
+            action=CreditAction.ADMIN_ADJUSTMENT,
+            amount=amount,
+            balance_before=after - amount,
+            balance_after=after,
+            metadata=metadata,
+        )
+        _notify(tx)
+    return tx
+
+
+@contextmanager
+def charge(
+    *, user_id: int, action: str, amount: int | None = None, metadata: dict[str, Any] | None = None
+) -> Iterator[CreditTransaction]:
+    """Debit on entry; if the block raises, refund and re-raise (the seed's CreditManager)."""
+    tx = debit(user_id=user_id, amount=cost_of(action) if amount is None else amount, action=action, metadata=metadata)
+    try:
+        yield tx
+    except BaseException as exc:
+        refund(tx, reason=f"{type(exc).__name__}: {exc}"[:200])
+        raise
+
+
+def _user_id_from(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
+    for value in (kwargs.get("user"), kwargs.get("user_id"), *(a for a in args if isinstance(a, User))):
+        if isinstance(value, User):
+            return int(value.pk)
+        if isinstance(value, int):
+            return value
+    raise TypeError("A credit-checked function needs a `user` or `user_id` argument.")
+
+
+def requires_credits(action: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Charge the action's cost to the `user`/`user_id` argument; refund if the function raises."""
+
+    def decorate(func: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(func)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            with charge(user_id=_user_id_from(args, kwargs), action=action, metadata={"function": func.__name__}):
+                return func(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def validate_credits_only(action: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Refuse with InsufficientCredits when the balance is short, without taking anything."""
+
+    def decorate(func: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(func)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            user_id = _user_id_from(args, kwargs)
+            needed, balance = cost_of(action), _balance(user_id)
+            if balance < needed:
+                raise InsufficientCredits(needed=needed, balance=balance, action=action)
+            return func(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def recharge_all(*, day: date) -> dict[str, int]:
+    """The nightly recharge: balance = min(balance + plan credits, plan cap), never lowered; once per day."""
+    done = skipped = 0
+    users = User.objects.filter(is_active=True, plan__isnull=False).select_related("plan")
+    for user in users.iterator():
+        plan = user.plan
+        assert plan is not None
+        key = f"recharge:{day.isoformat()}:{user.pk}"
+        try:
+            with transaction.atomic():
+                if CreditTransaction.objects.filter(idempotency_key=key).exists():
+                    skipped += 1
+                    continue
+                # The row lock makes "before" and "after" describe exactly this change; the UPDATE itself is one
+                # expression, so no credit is lost to a play at the same moment. A balance already above the
+                # cap (an admin's gift) is kept, not cut.
+                before = User.objects.select_for_update().filter(pk=user.pk).values_list("credits", flat=True).get()
+                User.objects.filter(pk=user.pk).update(
+                    credits=Greatest(F("credits"), Least(F("credits") + plan.credits, plan.max_credits))
+                )
+                after = _balance(user.pk)
+                tx = CreditTransaction.objects.create(
+                    user_id=user.pk,
+                    action=CreditAction.DAILY_RECHARGE,
+                    amount=after - before,
+                    balance_before=before,
+                    balance_after=after,
+                    metadata={"day": day.isoformat(), "plan": plan.code},
+                    idempotency_key=key,
+                )
+                _notify(tx)
+        except IntegrityError:
+            skipped += 1  # another run credited this user for this day at the same moment
+            continue
+        done += 1
+    return {"recharged": done, "skipped": skipped}
