@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import datetime
 from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -68,6 +69,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def live_event(self, message: dict[str, Any]) -> None:
         context = dict(message.get("context") or {})
         context["viewer_id"] = self.user_id
+        if "played_at" in context:
+            # Events carry ISO strings (they cross Redis as msgpack); templates want datetimes.
+            context["played_at_dt"] = datetime.fromisoformat(context["played_at"])
         html = render_to_string(f"live/{message['event']}.html", context)
         await self.send(text_data=html)
 

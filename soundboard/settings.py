@@ -137,7 +137,9 @@ CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            "hosts": [REDIS_URL],
+            # redis-py 8 reads with a 5 s socket timeout by default, the same as channels-redis's blocking
+            # receive: an idle consumer would time out on every poll. Give reads room beyond that.
+            "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
             "prefix": "sb:asgi",
             # A busy fan-out must not drop events for slow tabs too early.
             "capacity": 1000,
@@ -313,6 +315,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # --- Player ---------------------------------------------------------------------------------------------
 PLAYER_AUDIO_OUTPUT: str = env.str("PLAYER_AUDIO_OUTPUT", default="auto")
+# How long a play request waits for the player to report "playing" before it refunds.
+PLAYER_START_TIMEOUT_S: float = env.float("PLAYER_START_TIMEOUT_S", default=3.0)
 
 # --- Logging --------------------------------------------------------------------------------------------
 LOG_LEVEL: str = env.str("LOG_LEVEL", default="INFO")

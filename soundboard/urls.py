@@ -12,6 +12,7 @@ urlpatterns = [
     path("", sound_views.library, name="home"),
     path("sounds/", include("sounds.urls")),
     path("credits/", include("credits.urls")),
+    path("player/", include("player.urls")),
     path("live/refresh/", views.live_refresh, name="live_refresh"),
     path("messages/new/", views.send_message, name="send_message"),
     path("profile/", include("accounts.urls")),

@@ -15,7 +15,7 @@ from pydantic import Field
 
 from soundboard.types import AuthedRequest
 from sounds import services
-from sounds.models import Sound, SoundType
+from sounds.models import PlaySource, Sound, SoundType
 from sounds.scanner import LOCK_KEY
 
 router = Router(tags=["sounds"])
@@ -92,6 +92,40 @@ def upload_sound(request: AuthedRequest, file: File[UploadedFile]) -> Status[Sou
     except services.UploadError as exc:
         raise HttpError(exc.status, exc.detail) from exc
     return Status(201, sound)
+
+
+class PlayOut(Schema):
+    detail: str
+    playback_id: str
+    sound_id: int
+    credits: int
+
+
+@router.post("/play/{sound_id}", response=PlayOut)
+def play(request: AuthedRequest, sound_id: int) -> PlayOut:
+    from player import commands
+
+    try:
+        result = commands.play_sound(user=request.user, sound_id=sound_id, source=PlaySource.API)
+    except commands.PlayError as exc:
+        raise HttpError(exc.status, exc.detail) from exc
+    return PlayOut(
+        detail=f"Playing “{result.sound.name}”.", playback_id=result.playback_id, sound_id=sound_id, credits=result.balance
+    )
+
+
+class Stopped(Schema):
+    detail: str
+
+
+@router.post("/stop", response=Stopped)
+def stop(request: AuthedRequest) -> Stopped:
+    from player import commands
+
+    if not commands.is_online():
+        raise HttpError(503, "The player is offline.")
+    commands.stop_all(user=request.user)
+    return Stopped(detail="Stopped every sound.")
 
 
 @router.post("/scan", response={202: Queued})

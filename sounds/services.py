@@ -243,3 +243,29 @@ def delete_sounds(sounds: QuerySet[Sound], *, remove_originals: bool = True) -> 
 
     transaction.on_commit(remove_files)
     return count
+
+
+# --- Plays ------------------------------------------------------------------------------------------------
+def record_play(*, sound_id: int, user_id: int | None, source: str, user_name: str = "") -> bool:
+    """A play really started: history row, play count, and the live "who played what" to everyone."""
+    from django.db.models import F
+
+    from sounds.models import SoundPlayed
+    from soundboard import events
+
+    with transaction.atomic():
+        if not Sound.objects.filter(pk=sound_id).update(play_count=F("play_count") + 1):
+            return False  # deleted meanwhile
+        played = SoundPlayed.objects.create(sound_id=sound_id, user_id=user_id, source=source)
+        sound = Sound.objects.values("name", "play_count").get(pk=sound_id)
+    payload = {
+        "sound_id": sound_id,
+        "sound_name": sound["name"],
+        "play_count": sound["play_count"],
+        "user_id": user_id,
+        "user_name": user_name,
+        "source": source,
+        "played_at": played.played_at.isoformat(),
+    }
+    transaction.on_commit(lambda: events.broadcast("sound_played", payload))
+    return True

@@ -13,7 +13,7 @@ from soundboard.toasts import add_toast
 from soundboard.types import AuthedRequest
 from sounds import services
 from sounds.forms import LibraryFilterForm, RenameForm, UploadForm
-from sounds.models import Sound, SoundType
+from sounds.models import Sound, SoundPlayed, SoundType
 from sounds.scanner import LOCK_KEY
 
 
@@ -58,6 +58,7 @@ def library(request: AuthedRequest) -> HttpResponse:
         return render(request, f"sounds/library.html#{partial}", context)
     context["upload_form"] = UploadForm()
     context["plan"] = request.user.plan
+    context["recent_plays"] = SoundPlayed.objects.select_related("sound", "user")[:10]
     return render(request, "sounds/library.html", context)
 
 

@@ -86,8 +86,11 @@
 
   document.addEventListener("keydown", function (e) {
     if (e.key === "Escape") {
+      var open = document.querySelectorAll("details.menu[open]");
+      // Closing a menu or the drawer is all this Escape does; pages see defaultPrevented and stand back.
+      if (open.length || document.body.classList.contains("drawer-open")) e.preventDefault();
       setDrawer(false);
-      document.querySelectorAll("details.menu[open]").forEach(function (m) { m.removeAttribute("open"); });
+      open.forEach(function (m) { m.removeAttribute("open"); });
     }
   });
 

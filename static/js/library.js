@@ -35,6 +35,11 @@
 
   document.addEventListener("keydown", function (e) {
     var typing = e.target.closest("input, textarea, select, [contenteditable]");
+    if (e.key === "Escape" && !typing && !e.defaultPrevented) {
+      var stop = document.getElementById("stop-all-form");
+      if (stop) htmx.trigger(stop, "submit");
+      return;
+    }
     if (e.key === "/" && !typing && !e.ctrlKey && !e.metaKey) {
       var search = document.getElementById("sound-search");
       if (search) { e.preventDefault(); search.focus(); search.select(); }

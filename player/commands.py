@@ -1,0 +1,130 @@
+"""What views and the API call to make the player process do something.
+
+Web processes never touch libvlc: they send a command over the channel layer to the one player process of
+the audio host and, for a play, wait briefly for its answer. The player publishes a heartbeat in Redis;
+without it a play answers "player offline" and charges nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.core.cache import cache
+
+from accounts.models import User
+from credits import services as credits
+from credits.models import CreditAction, CreditTransaction
+from soundboard.redis_client import sync_client
+from sounds.models import PlaySource, Sound
+
+PLAYER_CHANNEL = "player"
+HEARTBEAT_KEY = "sb:player:heartbeat"
+
+
+class PlayError(Exception):
+    def __init__(self, detail: str, status: int) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.status = status
+
+
+@dataclass(frozen=True)
+class PlayResult:
+    playback_id: str
+    sound: Sound
+    balance: int
+
+
+def player_status() -> dict[str, Any] | None:
+    raw = sync_client().get(HEARTBEAT_KEY)
+    return json.loads(raw) if raw else None
+
+
+def is_online() -> bool:
+    return player_status() is not None
+
+
+def _rate_limited(user_id: int) -> bool:
+    count, _, window = settings.PLAY_RATE_LIMIT.partition("/")
+    seconds = int(window.rstrip("s") or 10)
+    key = f"play-rate:{user_id}"
+    cache.add(key, 0, seconds)
+    try:
+        return int(cache.incr(key)) > int(count)
+    except ValueError:  # the key expired between add and incr
+        cache.set(key, 1, seconds)
+        return False
+
+
+async def _request(message: dict[str, Any], timeout: float) -> dict[str, Any]:
+    layer = get_channel_layer()
+    assert layer is not None
+    reply = await layer.new_channel("player-reply.")
+    await layer.send(PLAYER_CHANNEL, {**message, "reply": reply})
+    answer: dict[str, Any] = await asyncio.wait_for(layer.receive(reply), timeout)
+    return answer
+
+
+def play_sound(*, user: User, sound_id: int, source: str = PlaySource.BOARD) -> PlayResult:
+    """Charge the play, have the player start it, and answer once libvlc reports playing.
+
+    Refused before any charge: unknown sound (404), missing file (404), rate limit (429), player offline
+    (503). Not enough credits is a 402 with the balance untouched. A play that does not start is refunded.
+    """
+    sound = Sound.objects.filter(pk=sound_id).first()
+    if sound is None:
+        raise PlayError("No such sound.", 404)
+    path = sound.playable_path()
+    if path is None:
+        raise PlayError(f"The file of “{sound.name}” is missing; ask an admin to rescan.", 404)
+    if _rate_limited(user.pk):
+        raise PlayError("Easy there: too many plays in a row. Try again in a few seconds.", 429)
+    if not is_online():
+        raise PlayError("The player is offline, so nothing was played and nothing was charged.", 503)
+    try:
+        tx = credits.debit(
+            user_id=user.pk,
+            amount=credits.cost_of(CreditAction.VLC_PLAY_SOUND),
+            action=CreditAction.VLC_PLAY_SOUND,
+            metadata={"sound_id": sound.pk, "sound_name": sound.name, "source": source},
+        )
+    except credits.InsufficientCredits as exc:
+        raise PlayError(str(exc), 402) from exc
+    playback_id = secrets.token_hex(6)
+    message = {
+        "type": "play.sound",
+        "playback_id": playback_id,
+        "sound_id": sound.pk,
+        "name": sound.name,
+        "path": str(path),
+        "user_id": user.pk,
+        "user_name": user.display_name,
+        "source": source,
+        "transaction_id": tx.pk,
+    }
+    try:
+        answer = async_to_sync(_request)(message, settings.PLAYER_START_TIMEOUT_S)
+    except TimeoutError:
+        answer = {"status": "failed", "detail": "The player did not answer in time."}
+    if answer.get("status") != "playing":
+        # Idempotent, and the player checks it before recording: a late start is stopped, not given free.
+        credits.refund(tx, reason=str(answer.get("detail") or "did not start"))
+        raise PlayError(f"“{sound.name}” could not be played ({answer.get('detail')}); your credit was refunded.", 503)
+    return PlayResult(playback_id=playback_id, sound=sound, balance=tx.balance_after)
+
+
+def stop_all(*, user: User | None = None) -> None:
+    layer = get_channel_layer()
+    assert layer is not None
+    async_to_sync(layer.send)(PLAYER_CHANNEL, {"type": "stop.all", "user_id": user.pk if user else None})
+
+
+def was_refunded(transaction_id: int) -> bool:
+    return CreditTransaction.objects.filter(idempotency_key=f"refund:{transaction_id}").exists()

@@ -1,0 +1,207 @@
+"""The one libvlc instance of the host, and a playback per sound (clips overlap freely).
+
+`PLAYER_AUDIO_OUTPUT` decides where audio goes:
+- `auto`: libvlc's default output (the machine's speakers);
+- `none`: nowhere, but in real time (a playback lasts as long as its sound);
+- `file:DIR`: each playback is rendered, in real time, to its own WAV file in DIR.
+For `none` and `file:` libvlc hands us the decoded samples (its "amem" callbacks). Those callbacks block
+until each buffer's presentation time, exactly as a sound card would, so timing stays real; and the volume
+is applied to the samples here, so what the file holds is what the room would have heard.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import re
+import threading
+import warnings
+import time
+import wave
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import vlc
+
+logger = logging.getLogger(__name__)
+
+with warnings.catch_warnings():
+    # audioop does the sample scaling in C; it is deprecated (gone in 3.13, where audioop-lts replaces it).
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import audioop
+
+RATE = 48000
+CHANNELS = 2
+SAMPLE_BYTES = 2
+
+
+@dataclass(frozen=True)
+class Output:
+    mode: str  # auto | none | file
+    directory: Path | None = None
+
+    @classmethod
+    def parse(cls, value: str) -> Output:
+        value = (value or "auto").strip()
+        if value in ("auto", "none"):
+            return cls(value)
+        if value.startswith("file:") and len(value) > 5:
+            return cls("file", Path(value[5:]).expanduser())
+        raise ValueError(f"PLAYER_AUDIO_OUTPUT must be auto, none or file:DIR, not {value!r}")
+
+
+# Event callbacks run on libvlc's threads, where calling back into libvlc can deadlock: the engine only
+# forwards (kind, playback) to a handler that must hand the work to another thread.
+EventHandler = Callable[[str, "Playback"], None]
+
+
+@dataclass
+class Playback:
+    id: str
+    path: Path
+    label: str
+    player: vlc.MediaPlayer
+    volume: int = 100
+    wav_path: Path | None = None
+    started_at: float | None = None
+    frames_written: int = 0
+    _wav: wave.Wave_write | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _callbacks: list[Any] = field(default_factory=list)  # keeps the ctypes callbacks alive
+
+    def _play_samples(self, samples: int, count: int, pts: int, write: bool) -> None:
+        if write and self._wav is not None:
+            data = ctypes.string_at(samples, count * CHANNELS * SAMPLE_BYTES)
+            if self.volume != 100:
+                data = _scale(data, self.volume / 100)
+            with self._lock:
+                if self._wav is not None:
+                    self._wav.writeframesraw(data)
+                    self.frames_written += count
+        # Block until the buffer is due, as a sound card would: this is what keeps the timing real.
+        delay = pts - vlc.libvlc_clock()
+        if delay > 0:
+            time.sleep(delay / 1_000_000)
+
+    def close_file(self) -> None:
+        with self._lock:
+            if self._wav is not None:
+                self._wav.close()
+                self._wav = None
+
+
+def _scale(data: bytes, factor: float) -> bytes:
+    return audioop.mul(data, SAMPLE_BYTES, max(0.0, factor))
+
+
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class Engine:
+    def __init__(self, output: Output, on_event: EventHandler) -> None:
+        self.output = output
+        self.on_event = on_event
+        args = ["--no-video", "--quiet", "--no-xlib", "--intf=dummy"]
+        self.instance = vlc.Instance(args)
+        if self.instance is None:
+            raise RuntimeError("libvlc could not start (are libvlc and its plugins installed?)")
+        if output.directory is not None:
+            output.directory.mkdir(parents=True, exist_ok=True)
+        self.playbacks: dict[str, Playback] = {}
+        self._lock = threading.Lock()
+
+    def play(self, path: Path, *, playback_id: str, label: str, volume: int = 100) -> Playback:
+        player = self.instance.media_player_new()
+        playback = Playback(id=playback_id, path=path, label=label, player=player, volume=volume)
+        if self.output.mode == "auto":
+            player.audio_set_volume(volume)
+        else:
+            self._attach_callbacks(playback)
+        events = player.event_manager()
+        for kind, event_type in (
+            ("playing", vlc.EventType.MediaPlayerPlaying),
+            ("ended", vlc.EventType.MediaPlayerEndReached),
+            ("error", vlc.EventType.MediaPlayerEncounteredError),
+        ):
+            events.event_attach(event_type, self._forward(kind, playback))
+        media = self.instance.media_new_path(str(path))
+        player.set_media(media)
+        media.release()
+        with self._lock:
+            self.playbacks[playback_id] = playback
+        playback.started_at = time.monotonic()
+        if player.play() != 0:
+            self.forget(playback_id)
+            raise RuntimeError(f"libvlc refused to play {path.name}")
+        return playback
+
+    def _forward(self, kind: str, playback: Playback) -> Callable[[Any], None]:
+        def handler(event: Any) -> None:
+            self.on_event(kind, playback)
+
+        return handler
+
+    def _attach_callbacks(self, playback: Playback) -> None:
+        write = self.output.mode == "file"
+        if write:
+            assert self.output.directory is not None
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            name = _SAFE.sub("_", playback.label)[:60] or "sound"
+            playback.wav_path = self.output.directory / f"{stamp}-{playback.id}-{name}.wav"
+            wav = wave.open(str(playback.wav_path), "wb")  # noqa: SIM115  (closed when the playback ends)
+            wav.setnchannels(CHANNELS)
+            wav.setsampwidth(SAMPLE_BYTES)
+            wav.setframerate(RATE)
+            playback._wav = wav
+
+        @vlc.CallbackDecorators.AudioPlayCb
+        def play_cb(data: Any, samples: int, count: int, pts: int) -> None:
+            playback._play_samples(samples, count, pts, write)
+
+        @vlc.CallbackDecorators.AudioPauseCb
+        def pause_cb(data: Any, pts: int) -> None:
+            return None
+
+        @vlc.CallbackDecorators.AudioResumeCb
+        def resume_cb(data: Any, pts: int) -> None:
+            return None
+
+        @vlc.CallbackDecorators.AudioFlushCb
+        def flush_cb(data: Any, pts: int) -> None:
+            return None
+
+        @vlc.CallbackDecorators.AudioDrainCb
+        def drain_cb(data: Any) -> None:
+            return None
+
+        playback._callbacks = [play_cb, pause_cb, resume_cb, flush_cb, drain_cb]
+        playback.player.audio_set_callbacks(play_cb, pause_cb, resume_cb, flush_cb, drain_cb, None)
+        playback.player.audio_set_format("S16N", RATE, CHANNELS)
+
+    def set_volume(self, playback: Playback, volume: int) -> None:
+        playback.volume = max(0, min(100, volume))
+        if self.output.mode == "auto":
+            playback.player.audio_set_volume(playback.volume)
+
+    def forget(self, playback_id: str) -> Playback | None:
+        """Stop and release one playback (call from a normal thread, never from a libvlc callback)."""
+        with self._lock:
+            playback = self.playbacks.pop(playback_id, None)
+        if playback is not None:
+            playback.player.stop()
+            playback.close_file()
+            playback.player.release()
+        return playback
+
+    def stop_all(self) -> int:
+        with self._lock:
+            ids = list(self.playbacks)
+        for playback_id in ids:
+            self.forget(playback_id)
+        return len(ids)
+
+    def release(self) -> None:
+        self.stop_all()
+        self.instance.release()
