@@ -39,6 +39,20 @@ def _clean_redis_state() -> Iterator[None]:
     client.close()
 
 
+@pytest.fixture(autouse=True)
+def _seeded_plans(request: pytest.FixtureRequest) -> None:
+    """Transactional tests flush every table, the plans of the data migration included: put them back."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None:
+        return
+    request.getfixturevalue("transactional_db" if marker.kwargs.get("transaction") else "db")
+    from accounts.models import Plan
+    from accounts.plans import seed_plans
+
+    if Plan.objects.count() < 3:
+        seed_plans(Plan)
+
+
 @pytest.fixture
 def user(db: None) -> User:
     return UserFactory.create()
@@ -146,3 +160,68 @@ def worker_sounds_root(celery_worker: Worker, settings: Any) -> Path:
         (root / "originals" / folder).mkdir(parents=True)
     settings.SOUNDS_ROOT = root
     return root
+
+
+@dataclass
+class PlayerProcess:
+    output_dir: Path
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+
+    def wavs(self) -> list[Path]:
+        return sorted(self.output_dir.glob("*.wav"))
+
+
+def start_player(output_dir: Path, log_path: Path) -> subprocess.Popen[bytes]:
+    from player.commands import is_online
+
+    output_dir.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "manage.py", "run_player", "--output", f"file:{output_dir}"],
+            cwd=Path(__file__).parent,
+            env=subprocess_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 30
+    while not is_online():  # the player's own heartbeat says it is ready
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"The player did not start:\n{log_path.read_text()}")
+        time.sleep(0.05)
+    return proc
+
+
+def stop_player(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="module")
+def player_process(django_db_setup: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlayerProcess]:
+    """`manage.py run_player` for real, rendering every playback to a WAV file."""
+    workdir = tmp_path_factory.mktemp("player")
+    player = PlayerProcess(
+        workdir / "out", start_player(workdir / "out", workdir / "player.log"), workdir / "player.log"
+    )
+    yield player
+    stop_player(player.proc)
+
+
+@pytest.fixture
+def sounds_root(settings: Any, tmp_path: Path) -> Path:
+    """A private SOUNDS_ROOT with the seed's three originals folders."""
+    root = tmp_path / "sounds"
+    settings.SOUNDS_ROOT = root
+    for folder in ("soundboard", "text_to_speech", "extracted"):
+        (root / "originals" / folder).mkdir(parents=True)
+    return root
+
+
+@pytest.fixture
+def sdb(sounds_root: Path) -> Path:
+    return sounds_root / "originals" / "soundboard"

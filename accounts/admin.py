@@ -1,13 +1,12 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
-
-from django import forms
 from django.template.response import TemplateResponse
 
 from accounts import services
@@ -74,7 +73,6 @@ class UserAdmin(BaseUserAdmin):
         for user in queryset:
             services.set_active(user=user, active=True)
         self.message_user(request, f"Enabled {queryset.count()} user(s).", messages.SUCCESS)
-
 
     @admin.action(description="Change plan of selected users")
     def change_plan(self, request: HttpRequest, queryset: QuerySet[User]) -> TemplateResponse | None:

@@ -15,8 +15,8 @@ import ctypes
 import logging
 import re
 import threading
-import warnings
 import time
+import warnings
 import wave
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -64,21 +64,30 @@ class Playback:
     label: str
     player: vlc.MediaPlayer
     volume: int = 100
+    sound_id: int | None = None
     wav_path: Path | None = None
     started_at: float | None = None
     frames_written: int = 0
+    on_first_audio: Callable[[], None] | None = None
+    _heard: bool = False
     _wav: wave.Wave_write | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _callbacks: list[Any] = field(default_factory=list)  # keeps the ctypes callbacks alive
 
     def _play_samples(self, samples: int, count: int, pts: int, write: bool) -> None:
+        if not self._heard:
+            # The first decoded samples reaching the output: the honest moment a sound "plays".
+            self._heard = True
+            if self.on_first_audio is not None:
+                self.on_first_audio()
         if write and self._wav is not None:
             data = ctypes.string_at(samples, count * CHANNELS * SAMPLE_BYTES)
             if self.volume != 100:
                 data = _scale(data, self.volume / 100)
             with self._lock:
                 if self._wav is not None:
-                    self._wav.writeframesraw(data)
+                    # writeframes (not ...raw) patches the header each time: the file is valid even mid-play.
+                    self._wav.writeframes(data)
                     self.frames_written += count
         # Block until the buffer is due, as a sound card would: this is what keeps the timing real.
         delay = pts - vlc.libvlc_clock()
@@ -115,13 +124,16 @@ class Engine:
     def play(self, path: Path, *, playback_id: str, label: str, volume: int = 100) -> Playback:
         player = self.instance.media_player_new()
         playback = Playback(id=playback_id, path=path, label=label, player=player, volume=volume)
-        if self.output.mode == "auto":
-            player.audio_set_volume(volume)
-        else:
-            self._attach_callbacks(playback)
         events = player.event_manager()
+        if self.output.mode == "auto":
+            # The sound card is libvlc's: its "playing" state is the best signal there is.
+            player.audio_set_volume(volume)
+            events.event_attach(vlc.EventType.MediaPlayerPlaying, self._forward("playing", playback))
+        else:
+            # We receive the samples: "playing" is when the first ones arrive (garbage never gets there).
+            self._attach_callbacks(playback)
+            playback.on_first_audio = lambda: self.on_event("playing", playback)
         for kind, event_type in (
-            ("playing", vlc.EventType.MediaPlayerPlaying),
             ("ended", vlc.EventType.MediaPlayerEndReached),
             ("error", vlc.EventType.MediaPlayerEncounteredError),
         ):
@@ -195,12 +207,10 @@ class Engine:
             playback.player.release()
         return playback
 
-    def stop_all(self) -> int:
+    def stop_all(self) -> list[Playback]:
         with self._lock:
             ids = list(self.playbacks)
-        for playback_id in ids:
-            self.forget(playback_id)
-        return len(ids)
+        return [p for p in (self.forget(playback_id) for playback_id in ids) if p is not None]
 
     def release(self) -> None:
         self.stop_all()

@@ -7,6 +7,7 @@ loop, and database work goes to a worker thread so a slow write never delays the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -69,6 +70,9 @@ class PlayerRuntime:
         if command is not None:  # ended or failed before it ever played
             await self._reply(command, {"status": "failed", "detail": "libvlc could not play the file"})
         await asyncio.to_thread(self.engine.forget, playback.id)
+        from soundboard import events
+
+        await events.abroadcast("playback_ended", {"playback_id": playback.id, "sound_id": playback.sound_id})
         if playback.wav_path is not None:
             logger.info("Rendered %s (%d frames)", playback.wav_path.name, playback.frames_written)
 
@@ -86,6 +90,7 @@ class PlayerRuntime:
             user_id=command.get("user_id"),
             source=command.get("source", "board"),
             user_name=command.get("user_name", ""),
+            playback_id=playback.id,
         )
 
     # --- commands ---------------------------------------------------------------------------------------
@@ -96,10 +101,12 @@ class PlayerRuntime:
         elif kind == "stop.all":
             stopped = await asyncio.to_thread(self.engine.stop_all)
             self.pending.clear()
-            logger.info("Stopped %d playback(s)", stopped)
+            logger.info("Stopped %d playback(s)", len(stopped))
             from soundboard import events
 
-            await events.abroadcast("sounds_stopped", {"count": stopped, "user_id": message.get("user_id")})
+            await events.abroadcast("sounds_stopped", {"count": len(stopped), "user_id": message.get("user_id")})
+            for playback in stopped:
+                await events.abroadcast("playback_ended", {"playback_id": playback.id, "sound_id": playback.sound_id})
         else:
             logger.warning("Unknown player command %r", kind)
 
@@ -110,7 +117,8 @@ class PlayerRuntime:
             return
         self.pending[message["playback_id"]] = message
         try:
-            self.engine.play(path, playback_id=message["playback_id"], label=message.get("name", "sound"))
+            playback = self.engine.play(path, playback_id=message["playback_id"], label=message.get("name", "sound"))
+            playback.sound_id = message.get("sound_id")
         except Exception as exc:
             self.pending.pop(message["playback_id"], None)
             await self._reply(message, {"status": "failed", "detail": str(exc)})
@@ -135,10 +143,8 @@ class PlayerRuntime:
                     await client.set(HEARTBEAT_KEY, json.dumps(status), ex=HEARTBEAT_TTL_S)
                 except Exception:
                     logger.warning("Heartbeat failed (Redis down?); retrying", exc_info=True)
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.stopping.wait(), HEARTBEAT_INTERVAL_S)
-                except TimeoutError:
-                    pass
             await client.delete(HEARTBEAT_KEY)
         finally:
             await client.aclose()

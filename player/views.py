@@ -8,9 +8,9 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from player import commands
-from sounds.models import PlaySource
 from soundboard.toasts import add_toast
 from soundboard.types import AuthedRequest
+from sounds.models import PlaySource
 
 
 def _answer(request: AuthedRequest, text: str, level: str, status: int) -> HttpResponse:

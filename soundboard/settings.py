@@ -278,7 +278,8 @@ CELERY_BEAT_SCHEDULE = {
     "credits-nightly-recharge": {
         "task": "credits.recharge",
         "schedule": crontab(
-            hour=str(env.int("CREDIT_RECHARGE_HOUR", default=0)), minute=str(env.int("CREDIT_RECHARGE_MINUTE", default=0))
+            hour=str(env.int("CREDIT_RECHARGE_HOUR", default=0)),
+            minute=str(env.int("CREDIT_RECHARGE_MINUTE", default=0)),
         ),
     },
 }

@@ -110,7 +110,10 @@ def play(request: AuthedRequest, sound_id: int) -> PlayOut:
     except commands.PlayError as exc:
         raise HttpError(exc.status, exc.detail) from exc
     return PlayOut(
-        detail=f"Playing “{result.sound.name}”.", playback_id=result.playback_id, sound_id=sound_id, credits=result.balance
+        detail=f"Playing “{result.sound.name}”.",
+        playback_id=result.playback_id,
+        sound_id=sound_id,
+        credits=result.balance,
     )
 
 

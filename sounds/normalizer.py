@@ -39,6 +39,9 @@ SILENCE_DBTP = -70.0
 # linear-mode check aim this far under the ceiling so the *file* stays under it.
 PEAK_MARGIN_DB = 0.5
 LOSSY_FORMATS = frozenset({"mp3", "ogg", "opus", "aac", "m4a"})
+LIMITER_RATE = 192000
+LIMITER_HEADROOM_DB = 0.3
+LIMITER_PASSES = 3
 
 
 @dataclass(frozen=True)
@@ -247,8 +250,8 @@ def _normalize_short(
 
     The loudness is measured on the clip itself (padding with silence would let half-empty gating blocks
     drag the measurement down and make the result too loud). When a plain gain keeps the true peak under the
-    ceiling that gain is the whole job, which is exactly what loudnorm's linear mode does; otherwise loudnorm
-    runs dynamically on the clip padded with silence, and the padding is trimmed off again.
+    ceiling that gain is the whole job, which is exactly what loudnorm's linear mode does; otherwise the gain
+    is followed by an oversampled limiter that holds the peaks down.
     """
     st = stats(source)
     if not math.isfinite(st.true_peak) or st.true_peak < SILENCE_DBTP:
@@ -260,18 +263,49 @@ def _normalize_short(
     if not one_pass and st.true_peak + gain <= targets.true_peak:
         _render(source, output, f"volume={gain:.3f}dB", rate)
         return NormalizeResult(NormalizationMode.LINEAR, measurement, output, rate, [f"gain {gain:+.1f} dB"])
-    trim = f",atrim=end={duration_s:.6f},asetpts=N/SR/TB"
-    _render(source, output, f"apad=whole_dur={PAD_SECONDS}," + _loudnorm(targets) + trim, rate)
-    return NormalizeResult(NormalizationMode.DYNAMIC, measurement, output, rate, ["padded to 3 s for loudnorm"])
+    if one_pass:
+        trim = f",atrim=end={duration_s:.6f},asetpts=N/SR/TB"
+        _render(source, output, f"apad=whole_dur={PAD_SECONDS}," + _loudnorm(targets) + trim, rate)
+        return NormalizeResult(NormalizationMode.DYNAMIC, measurement, output, rate, ["one pass on 3 s of padding"])
+    # Gain to the target, then a limiter at 4x oversampling (so it catches true peaks between samples) holds the
+    # peaks under the ceiling. Limiting costs some loudness, so the gain is corrected on a lossless trial render
+    # until the clip measures on target (short clips make that cheap). loudnorm on a padded clip would judge
+    # loudness over 3 s and miss by several LU.
+    ceiling = 10 ** ((targets.true_peak - LIMITER_HEADROOM_DB) / 20)
+
+    def chain(g: float) -> str:
+        return (
+            f"aresample={LIMITER_RATE},volume={g:.3f}dB,"
+            f"alimiter=limit={ceiling:.5f}:attack=0.5:release=40:level=disabled,aresample={rate}"
+        )
+
+    with tempfile.TemporaryDirectory(dir=output.parent if output.parent.exists() else None) as tmp:
+        trial = Path(tmp) / "trial.wav"
+        for _ in range(LIMITER_PASSES):
+            _run(
+                ["ffmpeg", "-hide_banner", "-nostdin", "-nostats", "-y", "-i", str(source), "-map", "0:a:0",
+                 "-af", chain(gain), "-c:a", "pcm_s16le", str(trial)]
+            )  # fmt: skip
+            miss = targets.integrated - stats(trial).integrated
+            if not math.isfinite(miss) or abs(miss) < 0.3:
+                break
+            gain += miss
+    _render(source, output, chain(gain), rate)
+    return NormalizeResult(NormalizationMode.DYNAMIC, measurement, output, rate, [f"gain {gain:+.1f} dB, limited"])
 
 
 def linear_possible(measured: Measurement, targets: Targets) -> bool:
-    """loudnorm's own rule for staying linear: the plain gain must not push the true peak over the ceiling.
+    """loudnorm's own rule (af_loudnorm.c) for staying linear, so the recorded mode is the one it used.
 
-    (Its printed "normalization_type" is unreliable in ffmpeg 5.x, which reports "dynamic" after a linear run.)
+    The plain gain must keep the true peak under the ceiling, and the measured loudness range must be above
+    zero and within the target range; otherwise loudnorm quietly works dynamically.
     """
     gain = targets.integrated - measured.input_i
-    return measured.input_thresh > -70 and measured.input_tp + gain <= targets.true_peak
+    return (
+        measured.input_thresh > -70
+        and measured.input_tp + gain <= targets.true_peak
+        and 0 < measured.input_lra <= targets.lra
+    )
 
 
 def _peak_normalize(

@@ -246,12 +246,12 @@ def delete_sounds(sounds: QuerySet[Sound], *, remove_originals: bool = True) -> 
 
 
 # --- Plays ------------------------------------------------------------------------------------------------
-def record_play(*, sound_id: int, user_id: int | None, source: str, user_name: str = "") -> bool:
+def record_play(*, sound_id: int, user_id: int | None, source: str, user_name: str = "", playback_id: str = "") -> bool:
     """A play really started: history row, play count, and the live "who played what" to everyone."""
     from django.db.models import F
 
-    from sounds.models import SoundPlayed
     from soundboard import events
+    from sounds.models import SoundPlayed
 
     with transaction.atomic():
         if not Sound.objects.filter(pk=sound_id).update(play_count=F("play_count") + 1):
@@ -266,6 +266,7 @@ def record_play(*, sound_id: int, user_id: int | None, source: str, user_name: s
         "user_name": user_name,
         "source": source,
         "played_at": played.played_at.isoformat(),
+        "playback_id": playback_id,
     }
     transaction.on_commit(lambda: events.broadcast("sound_played", payload))
     return True

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.db import close_old_connections
+from django.db import connection
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
@@ -36,7 +36,7 @@ def test_eight_threads_of_fifty_plays_spend_exactly_the_balance():
         except BaseException as exc:  # "database is locked" would land here
             errors.append(exc)
         finally:
-            close_old_connections()
+            connection.close()  # each thread has its own connection; leave none open
 
     threads = [threading.Thread(target=player) for _ in range(THREADS)]
     for t in threads:

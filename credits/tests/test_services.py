@@ -56,9 +56,16 @@ def test_a_refund_gives_back_once(user):
 
 
 def test_charge_refunds_when_the_block_fails(user):
-    with pytest.raises(RuntimeError), services.charge(user_id=user.pk, action=CreditAction.VLC_PLAY_SOUND):
-        assert balance(user) == 24
-        raise RuntimeError("libvlc exploded")
+    seen: list[int] = []
+
+    def play() -> None:
+        with services.charge(user_id=user.pk, action=CreditAction.VLC_PLAY_SOUND):
+            seen.append(balance(user))
+            raise RuntimeError("libvlc exploded")
+
+    with pytest.raises(RuntimeError):
+        play()
+    assert seen == [24]
     assert balance(user) == 25
     refund = CreditTransaction.objects.get(user=user, action=CreditAction.REFUND)
     assert "libvlc exploded" in refund.metadata["reason"]
