@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from soundboard.decorators import staff_required
@@ -32,6 +37,8 @@ def library_page(request: AuthedRequest) -> dict[str, object]:
     paginator = Paginator(sounds, per_page=_page_size(), allow_empty_first_page=True)
     page = paginator.get_page(f["page"])
     return {
+        "urls": _card_urls(),
+        "csrf_input": format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request)),
         "filters": f,
         "form": form,
         "page_obj": page,
@@ -40,6 +47,15 @@ def library_page(request: AuthedRequest) -> dict[str, object]:
         "type_choices": SoundType.choices,
         "sort_choices": LibraryFilterForm.base_fields["sort"].choices,  # type: ignore[attr-defined]
         "library_empty": paginator.count == 0 and not (f["q"] or f["types"]),
+    }
+
+
+@cache
+def _card_urls() -> dict[str, str]:
+    """Prefixes of the per-card URLs, to which a card appends its id (see the template)."""
+    return {
+        "play": reverse("player:play", args=[1]).removesuffix("1/"),
+        "download": reverse("api:sound_download", args=[1]).removesuffix("1/download"),
     }
 
 
