@@ -81,7 +81,7 @@ def library(request: AuthedRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def upload(request: AuthedRequest) -> HttpResponse:
     if request.method == "GET":
-        return render(request, "sounds/upload.html", {"upload_form": UploadForm()})
+        return render(request, _upload_template(request), {"upload_form": UploadForm()})
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
         return render(request, _upload_template(request), {"upload_form": form}, status=400)

@@ -147,3 +147,10 @@ def test_the_api_upload_answers_201_409_and_400(authed_client, sdb, tmp_path):
     assert "already in the library" in duplicate.json()["detail"]
     bad = authed_client.post("/api/v1/sounds/upload", {"file": SimpleUploadedFile("x.mp3", b"nope")})
     assert bad.status_code == 400
+
+
+def test_the_upload_panel_loads_as_a_partial_for_htmx(authed_client):
+    html = authed_client.get("/sounds/upload/", HTTP_HX_REQUEST="true").content.decode()
+    assert 'id="upload-card"' in html
+    assert "<html" not in html
+    assert 'id="credit-balance"' not in html

@@ -46,6 +46,7 @@ class LiveApp:
     def __init__(self, url: str, env: dict[str, str]) -> None:
         self.url = url
         self.env = env
+        self.audio_dir: Path | None = None
 
     def manage(self, *args: str) -> str:
         """Run a management command against the app's database (to set up data a page cannot)."""
@@ -96,10 +97,19 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError((workdir / "daphne.log").read_text()) from None
                 time.sleep(0.1)
+        # The player process, as `make run` starts it, rendering what it plays to WAV files.
+        player = subprocess.Popen(
+            [sys.executable, "manage.py", "run_player"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        app.audio_dir = workdir / "audio"
+        app.shell("from player.commands import is_online; import time\n"
+                  "deadline = time.monotonic() + 30\n"
+                  "while not is_online():\n    assert time.monotonic() < deadline\n    time.sleep(0.05)")
         yield app
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        for proc in [p for p in (locals().get("player"), server) if p is not None]:
+            proc.terminate()
+            proc.wait(timeout=20)
         log.close()
 
 
