@@ -41,9 +41,20 @@ class AdminUserOut(Schema):
     last_login: datetime | None
     date_joined: datetime
 
-    @staticmethod
-    def resolve_is_admin(obj: User) -> bool:
-        return obj.is_staff
+    @classmethod
+    def of(cls, user: User) -> AdminUserOut:
+        plan = user.plan
+        return cls(
+            id=user.pk,
+            email=user.email,
+            name=user.name,
+            plan=PlanOut.model_validate(plan, from_attributes=True) if plan else None,
+            credits=user.credits,
+            is_active=user.is_active,
+            is_admin=user.is_staff,
+            last_login=user.last_login,
+            date_joined=user.date_joined,
+        )
 
 
 class UserPage(Schema):
@@ -75,7 +86,7 @@ def list_users(request: AuthedRequest, paging: Query[Paging]) -> UserPage:
         qs = qs.filter(email__icontains=paging.q) | qs.filter(name__icontains=paging.q)
     start = (paging.page - 1) * paging.page_size
     return UserPage(
-        items=[AdminUserOut.model_validate(u, from_attributes=True) for u in qs[start : start + paging.page_size]],
+        items=[AdminUserOut.of(u) for u in qs[start : start + paging.page_size]],
         total=qs.count(),
         page=paging.page,
         page_size=paging.page_size,
@@ -89,13 +100,13 @@ def list_plans(request: AuthedRequest) -> list[Plan]:
 
 
 @router.get("/users/{user_id}", response=AdminUserOut)
-def get_user(request: AuthedRequest, user_id: int) -> User:
+def get_user(request: AuthedRequest, user_id: int) -> AdminUserOut:
     _staff(request)
-    return get_object_or_404(User.objects.select_related("plan"), pk=user_id)
+    return AdminUserOut.of(get_object_or_404(User.objects.select_related("plan"), pk=user_id))
 
 
 @router.patch("/users/{user_id}", response=AdminUserOut)
-def update_user(request: AuthedRequest, user_id: int, payload: UserUpdate) -> User:
+def update_user(request: AuthedRequest, user_id: int, payload: UserUpdate) -> AdminUserOut:
     from credits.services import adjust
 
     _staff(request)
@@ -116,22 +127,22 @@ def update_user(request: AuthedRequest, user_id: int, payload: UserUpdate) -> Us
         adjust(user=user, amount=payload.credits - user.credits, reason=payload.reason, by=request.user)
     if payload.is_active is not None:
         services.set_active(user=user, active=payload.is_active)
-    return User.objects.select_related("plan").get(pk=user.pk)
+    return AdminUserOut.of(User.objects.select_related("plan").get(pk=user.pk))
 
 
 @router.post("/users/{user_id}/disable", response=AdminUserOut)
-def disable_user(request: AuthedRequest, user_id: int) -> User:
+def disable_user(request: AuthedRequest, user_id: int) -> AdminUserOut:
     _staff(request)
     user = get_object_or_404(User, pk=user_id)
     if user.pk == request.user.pk:
         raise HttpError(400, "You cannot disable your own account.")
     services.set_active(user=user, active=False)
-    return User.objects.select_related("plan").get(pk=user.pk)
+    return AdminUserOut.of(User.objects.select_related("plan").get(pk=user.pk))
 
 
 @router.post("/users/{user_id}/enable", response=AdminUserOut)
-def enable_user(request: AuthedRequest, user_id: int) -> User:
+def enable_user(request: AuthedRequest, user_id: int) -> AdminUserOut:
     _staff(request)
     user = get_object_or_404(User, pk=user_id)
     services.set_active(user=user, active=True)
-    return User.objects.select_related("plan").get(pk=user.pk)
+    return AdminUserOut.of(User.objects.select_related("plan").get(pk=user.pk))

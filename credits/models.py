@@ -51,3 +51,9 @@ class CreditTransaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.action} {self.amount:+d}"
+
+    @property
+    def detail(self) -> str:
+        """The human part of the metadata: which sound, or why."""
+        meta = self.metadata or {}
+        return str(meta.get("sound_name") or meta.get("reason") or meta.get("day") or "")

@@ -102,9 +102,11 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
             [sys.executable, "manage.py", "run_player"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
         )
         app.audio_dir = workdir / "audio"
-        app.shell("from player.commands import is_online; import time\n"
-                  "deadline = time.monotonic() + 30\n"
-                  "while not is_online():\n    assert time.monotonic() < deadline\n    time.sleep(0.05)")
+        app.shell(
+            "from player.commands import is_online; import time\n"
+            "deadline = time.monotonic() + 30\n"
+            "while not is_online():\n    assert time.monotonic() < deadline\n    time.sleep(0.05)"
+        )
         yield app
     finally:
         for proc in [p for p in (locals().get("player"), server) if p is not None]:
