@@ -121,10 +121,23 @@ def play_sound(*, user: User, sound_id: int, source: str = PlaySource.BOARD) -> 
 
 
 def stop_all(*, user: User | None = None) -> None:
-    layer = get_channel_layer()
-    assert layer is not None
-    async_to_sync(layer.send)(PLAYER_CHANNEL, {"type": "stop.all", "user_id": user.pk if user else None})
+    _send({"type": "stop.all", "user_id": user.pk if user else None})
 
 
 def was_refunded(transaction_id: int) -> bool:
     return CreditTransaction.objects.filter(idempotency_key=f"refund:{transaction_id}").exists()
+
+
+def _send(message: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    assert layer is not None
+    async_to_sync(layer.send)(PLAYER_CHANNEL, message)
+
+
+def playlist_changed(playlist_id: int) -> None:
+    """The player reloads its playlist when it is the current one (the seed's reload rules)."""
+    _send({"type": "playlist.changed", "playlist_id": playlist_id})
+
+
+def playlist_deleted(playlist_id: int) -> None:
+    _send({"type": "playlist.deleted", "playlist_id": playlist_id})

@@ -79,6 +79,7 @@ def _register_routers() -> None:
     from accounts.admin_api import router as admin_users_router
     from accounts.api import router as accounts_router
     from credits.api import router as credits_router
+    from playlists.api import router as playlists_router
     from soundboard.api_socket import router as socket_router
     from sounds.api import files_router
     from sounds.api import router as sounds_router
@@ -88,6 +89,7 @@ def _register_routers() -> None:
     api.add_router("/sounds/", sounds_router)
     api.add_router("/files/", files_router)
     api.add_router("/credits/", credits_router)
+    api.add_router("/playlists/", playlists_router)
     api.add_router("/admin/", admin_users_router)
 
 

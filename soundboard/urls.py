@@ -13,6 +13,7 @@ urlpatterns = [
     path("sounds/", include("sounds.urls")),
     path("credits/", include("credits.urls")),
     path("player/", include("player.urls")),
+    path("playlists/", include("playlists.urls")),
     path("live/refresh/", views.live_refresh, name="live_refresh"),
     path("messages/new/", views.send_message, name="send_message"),
     path("profile/", include("accounts.urls")),

@@ -124,6 +124,20 @@
     document.body.classList.add("is-offline");
   });
 
+  // A live event can ask the page to refresh some part: it appends <span data-trigger="name"> to
+  // #live-triggers, and elements listening with hx-trigger="name from:body" re-fetch themselves.
+  function watchLiveTriggers() {
+    var box = document.getElementById("live-triggers");
+    if (!box) return;
+    new MutationObserver(function () {
+      box.querySelectorAll("[data-trigger]").forEach(function (marker) {
+        var name = marker.dataset.trigger;
+        marker.remove();
+        if (window.htmx && name) htmx.trigger(document.body, name);
+      });
+    }).observe(box, { childList: true });
+  }
+
   function init() {
     if (window.htmx) {
       // Forms come back with their reasons on 400 (invalid), 409 (duplicate) and 413 (too large), so those
@@ -138,6 +152,7 @@
     }
     applyTheme(currentTheme());
     watchToasts();
+    watchLiveTriggers();
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
