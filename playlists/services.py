@@ -7,8 +7,8 @@ from django.db.models import Max
 
 from accounts.models import User
 from playlists.models import Playlist, PlaylistSound
-from sounds.models import Sound
 from soundboard import events
+from sounds.models import Sound
 
 
 class PlaylistError(Exception):
