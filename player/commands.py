@@ -141,3 +141,50 @@ def playlist_changed(playlist_id: int) -> None:
 
 def playlist_deleted(playlist_id: int) -> None:
     _send({"type": "playlist.deleted", "playlist_id": playlist_id})
+
+
+# --- The music player ---------------------------------------------------------------------------------------
+def published_state() -> dict[str, Any] | None:
+    """The state the player last told everyone (what pages render the player bar from)."""
+    from player.music import STATE_KEY
+
+    raw = sync_client().get(STATE_KEY)
+    return json.loads(raw) if raw else None
+
+
+def music_command(*, user: User, command: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run a music command in the player; starting playback costs CREDIT_COST_PLAYER, refunded if refused."""
+    from player.service import COMMANDS, PlayerState, starts_playback
+
+    if command not in COMMANDS | {"set_playlist"}:
+        raise PlayError(f"Unknown player command {command!r}.", 400)
+    if not is_online():
+        raise PlayError("The player is offline.", 503)
+    before = PlayerState.from_dict(published_state() or {})
+    costs = (
+        (command == "set_playlist"
+        and bool((params or {}).get("play")))
+        or (command != "set_playlist" and starts_playback(command, before))
+    )
+    tx = None
+    if costs:
+        try:
+            tx = credits.debit(
+                user_id=user.pk,
+                amount=credits.cost_of(CreditAction.PLAYER_PLAY),
+                action=CreditAction.PLAYER_PLAY,
+                metadata={"command": command},
+            )
+        except credits.InsufficientCredits as exc:
+            raise PlayError(str(exc), 402) from exc
+    message = {"type": "music.command", "command": command, "params": params or {}, "user_id": user.pk}
+    try:
+        answer = async_to_sync(_request)(message, settings.PLAYER_START_TIMEOUT_S)
+    except TimeoutError:
+        answer = {"status": "error", "detail": "The player did not answer in time.", "code": 503}
+    if answer.get("status") != "ok":
+        if tx is not None:
+            credits.refund(tx, reason=str(answer.get("detail")))
+        raise PlayError(str(answer.get("detail") or "The player refused."), int(answer.get("code") or 400))
+    state: dict[str, Any] = answer["state"]
+    return state

@@ -207,9 +207,9 @@ class Engine:
             playback.player.release()
         return playback
 
-    def stop_all(self) -> list[Playback]:
+    def stop_all(self, which: Callable[[Playback], bool] | None = None) -> list[Playback]:
         with self._lock:
-            ids = list(self.playbacks)
+            ids = [pid for pid, p in self.playbacks.items() if which is None or which(p)]
         return [p for p in (self.forget(playback_id) for playback_id in ids) if p is not None]
 
     def release(self) -> None:

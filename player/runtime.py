@@ -23,6 +23,7 @@ from django.db import close_old_connections
 
 from player.commands import HEARTBEAT_KEY, PLAYER_CHANNEL
 from player.engine import Engine, Output, Playback
+from player.music import TICK_S, MusicRuntime
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ class PlayerRuntime:
         self.output = output
         self.loop: asyncio.AbstractEventLoop | None = None
         self.engine = Engine(output, self._from_libvlc)
+        self.music = MusicRuntime(self.engine, _db)
         self.pending: dict[str, dict[str, Any]] = {}
         self.stopping = asyncio.Event()
         self.started_at = time.time()
@@ -60,9 +62,16 @@ class PlayerRuntime:
         task = asyncio.ensure_future(coro)
         task.add_done_callback(_log_failure)
 
+    def _clips_playing(self) -> bool:
+        return any(not MusicRuntime.owns(p) for p in list(self.engine.playbacks.values()))
+
     async def _on_engine_event(self, kind: str, playback: Playback) -> None:
+        if MusicRuntime.owns(playback):
+            await self.music.on_engine_event(kind, playback)
+            return
         command = self.pending.pop(playback.id, None)
         if kind == "playing":
+            await self.music.duck(True)
             if command is not None:
                 await self._reply(command, {"status": "playing", "playback_id": playback.id})
                 await self._record(command, playback)
@@ -70,6 +79,8 @@ class PlayerRuntime:
         if command is not None:  # ended or failed before it ever played
             await self._reply(command, {"status": "failed", "detail": "libvlc could not play the file"})
         await asyncio.to_thread(self.engine.forget, playback.id)
+        if not self._clips_playing():
+            await self.music.duck(False)
         from soundboard import events
 
         await events.abroadcast("playback_ended", {"playback_id": playback.id, "sound_id": playback.sound_id})
@@ -98,8 +109,18 @@ class PlayerRuntime:
         kind = message.get("type")
         if kind == "play.sound":
             await self._play(message)
+        elif kind == "music.command":
+            answer = await self.music.command(str(message.get("command")), dict(message.get("params") or {}))
+            await self._reply(message, answer)
+        elif kind == "playlist.changed":
+            await self.music.reload(message.get("playlist_id"))
+        elif kind == "playlist.deleted":
+            if message.get("playlist_id") == self.music.player.state.playlist_id:
+                await self.music.reload(None, force=True)  # back to the main playlist
         elif kind == "stop.all":
-            stopped = await asyncio.to_thread(self.engine.stop_all)
+            # Every instant clip; the music is the music player's business (its own stop button).
+            stopped = await asyncio.to_thread(self.engine.stop_all, lambda p: not MusicRuntime.owns(p))
+            await self.music.duck(False)
             self.pending.clear()
             logger.info("Stopped %d playback(s)", len(stopped))
             from soundboard import events
@@ -170,16 +191,30 @@ class PlayerRuntime:
             except Exception:
                 logger.exception("Player command failed: %r", message.get("type"))
 
+    async def _tick_forever(self) -> None:
+        while not self.stopping.is_set():
+            await asyncio.sleep(TICK_S)
+            try:
+                await self.music.tick()
+            except Exception:
+                logger.exception("Music tick failed")
+
     async def run(self) -> None:
         self.loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             self.loop.add_signal_handler(sig, self.stopping.set)
         logger.info("Player started (output: %s)", self.output.mode)
         heartbeat = asyncio.create_task(self._heartbeat())
+        try:
+            await self.music.start()
+        except Exception:
+            logger.exception("Could not restore the music player; starting empty")
         receiver = asyncio.create_task(self._receive_forever())
+        ticker = asyncio.create_task(self._tick_forever())
         await self.stopping.wait()
-        receiver.cancel()
-        await asyncio.gather(receiver, return_exceptions=True)
+        for task in (receiver, ticker):
+            task.cancel()
+        await asyncio.gather(receiver, ticker, return_exceptions=True)
         await heartbeat
         await asyncio.to_thread(self.engine.release)
         logger.info("Player stopped")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import redirect
-from django.views.decorators.http import require_POST
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
 
 from player import commands
 from soundboard.toasts import add_toast
@@ -36,3 +36,45 @@ def stop_all(request: AuthedRequest) -> HttpResponse:
         return _answer(request, "The player is offline.", "error", 503)
     commands.stop_all(user=request.user)
     return _answer(request, "Stopped every sound.", "success", 200)
+
+
+MUSIC_PARAMS: dict[str, tuple[str, ...]] = {
+    "play_index": ("index",),
+    "seek": ("position_ms",),
+    "set_playlist": ("playlist_id", "play"),
+}
+
+
+@require_POST
+def music(request: AuthedRequest) -> HttpResponse:
+    """The player bar's buttons. Answers with the bar as the player now is (every other browser gets it live)."""
+    command = request.POST.get("command", "")
+    params: dict[str, object] = {}
+    try:
+        if command == "settings":
+            # The bar's mode and volume controls post together; apply what changed.
+            state = commands.published_state() or {}
+            mode, volume = request.POST.get("mode", ""), request.POST.get("volume", "")
+            result = state
+            if mode and mode != state.get("mode"):
+                result = commands.music_command(user=request.user, command="set_mode", params={"mode": mode})
+            if volume and int(volume) != state.get("volume"):
+                params = {"volume": int(volume)}
+                result = commands.music_command(user=request.user, command="set_volume", params=params)
+        else:
+            for name in MUSIC_PARAMS.get(command, ()):
+                raw = request.POST.get(name, "")
+                params["ms" if name == "position_ms" else name] = raw == "1" if name == "play" else int(raw)
+            result = commands.music_command(user=request.user, command=command, params=params)
+    except ValueError:
+        return _answer(request, "That is not a number.", "error", 400)
+    except commands.PlayError as exc:
+        return _answer(request, exc.detail, "error", exc.status)
+    if request.htmx:
+        return render(request, "player/_bar.html", {"state": result})
+    return redirect(request.headers.get("referer") or "player:page")
+
+
+@require_GET
+def page(request: AuthedRequest) -> HttpResponse:
+    return render(request, "player/page.html", {"state": commands.published_state()})

@@ -79,6 +79,7 @@ def _register_routers() -> None:
     from accounts.admin_api import router as admin_users_router
     from accounts.api import router as accounts_router
     from credits.api import router as credits_router
+    from player.api import router as player_router
     from playlists.api import router as playlists_router
     from soundboard.api_socket import router as socket_router
     from sounds.api import files_router
@@ -90,6 +91,7 @@ def _register_routers() -> None:
     api.add_router("/files/", files_router)
     api.add_router("/credits/", credits_router)
     api.add_router("/playlists/", playlists_router)
+    api.add_router("/player/", player_router)
     api.add_router("/admin/", admin_users_router)
 
 

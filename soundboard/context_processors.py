@@ -45,4 +45,12 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     is_staff = bool(user and user.is_authenticated and user.is_staff)
     items = [i for i in _nav_items() if is_staff or not i.staff_only]
-    return {"nav_items": items, "current_path": request.path}
+    context: dict[str, Any] = {"nav_items": items, "current_path": request.path}
+    if user is not None and user.is_authenticated:
+        from player.commands import published_state
+        from soundboard import presence
+
+        # Callables: evaluated only by templates that show them (one Redis read each).
+        context["player_state"] = published_state
+        context["online_count"] = presence.online_count_sync
+    return context

@@ -318,6 +318,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 PLAYER_AUDIO_OUTPUT: str = env.str("PLAYER_AUDIO_OUTPUT", default="auto")
 # How long a play request waits for the player to report "playing" before it refunds.
 PLAYER_START_TIMEOUT_S: float = env.float("PLAYER_START_TIMEOUT_S", default=3.0)
+# How far the music steps back while an instant clip plays.
+PLAYER_DUCKING_DB: float = env.float("PLAYER_DUCKING_DB", default=12.0)
 
 # --- Logging --------------------------------------------------------------------------------------------
 LOG_LEVEL: str = env.str("LOG_LEVEL", default="INFO")

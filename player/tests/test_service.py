@@ -149,6 +149,7 @@ def test_play_after_stop_replays_the_current_track_from_the_start():
     player.stop()
     effects = player.play()
     assert loaded(effects) == [3]
+    assert isinstance(effects[0], Load)
     assert effects[0].position_ms == 0
 
 
@@ -243,6 +244,7 @@ def test_previous_restarts_the_current_track_after_three_seconds():
     listen(player, 3500)
     effects = player.previous()
     assert loaded(effects) == [3]
+    assert isinstance(effects[0], Load)
     assert effects[0].position_ms == 0
     assert player.state.current_index == 2
     assert player.state.position_ms == 0
@@ -359,7 +361,7 @@ def test_seek_must_be_a_whole_number():
     player = make_player()
     player.play()
     with pytest.raises(PlayerError, match="whole number"):
-        player.seek(1.5)
+        player.seek(1.5)  # type: ignore[arg-type]
 
 
 # --- volume and mode --------------------------------------------------------------------------------------
@@ -543,7 +545,9 @@ def test_track_ended_while_paused_stops_on_the_same_track():
 
 def test_a_late_event_from_an_older_playback_is_ignored():
     player = make_player()
-    old = player.play()[0].playback
+    first = player.play()[0]
+    assert isinstance(first, Load)
+    old = first.playback
     player.next()
     assert player.track_ended(playback=old) == []
     assert player.track_failed(playback=old) == []

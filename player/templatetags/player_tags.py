@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def current_track(state: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not state:
+        return None
+    index, tracks = state.get("current_index"), state.get("tracks") or []
+    return tracks[index] if isinstance(index, int) and 0 <= index < len(tracks) else None
+
+
+@register.filter
+def percent(position: int | None, duration: int | None) -> float:
+    return round(100 * (position or 0) / duration, 1) if duration else 0.0
+
+
+MODE_CHOICES = [
+    ("continuous", "Continuous"),
+    ("loop", "Loop"),
+    ("loop_one", "Loop one"),
+    ("random", "Random"),
+    ("single", "Single"),
+]
+
+
+@register.simple_tag
+def player_modes() -> list[tuple[str, str]]:
+    return MODE_CHOICES
