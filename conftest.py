@@ -167,12 +167,13 @@ class PlayerProcess:
     output_dir: Path
     proc: subprocess.Popen[bytes]
     log_path: Path
+    sounds_root: Path
 
     def wavs(self) -> list[Path]:
         return sorted(self.output_dir.glob("*.wav"))
 
 
-def start_player(output_dir: Path, log_path: Path) -> subprocess.Popen[bytes]:
+def start_player(output_dir: Path, log_path: Path, sounds_root: Path) -> subprocess.Popen[bytes]:
     from player.commands import is_online
 
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -180,7 +181,7 @@ def start_player(output_dir: Path, log_path: Path) -> subprocess.Popen[bytes]:
         proc = subprocess.Popen(
             [sys.executable, "manage.py", "run_player", "--output", f"file:{output_dir}"],
             cwd=Path(__file__).parent,
-            env=subprocess_env(),
+            env=subprocess_env(SOUNDS_ROOT=str(sounds_root)),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -205,17 +206,20 @@ def stop_player(proc: subprocess.Popen[bytes]) -> None:
 def player_process(django_db_setup: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlayerProcess]:
     """`manage.py run_player` for real, rendering every playback to a WAV file."""
     workdir = tmp_path_factory.mktemp("player")
-    player = PlayerProcess(
-        workdir / "out", start_player(workdir / "out", workdir / "player.log"), workdir / "player.log"
-    )
+    out, log, root = workdir / "out", workdir / "player.log", workdir / "sounds"
+    player = PlayerProcess(out, start_player(out, log, root), log, root)
     yield player
     stop_player(player.proc)
 
 
 @pytest.fixture
-def sounds_root(settings: Any, tmp_path: Path) -> Path:
-    """A private SOUNDS_ROOT with the seed's three originals folders."""
-    root = tmp_path / "sounds"
+def sounds_root(settings: Any, tmp_path: Path, request: pytest.FixtureRequest) -> Path:
+    """A private SOUNDS_ROOT with the seed's three originals folders (the player process's, when one runs)."""
+    if "player_process" in request.fixturenames:
+        root = request.getfixturevalue("player_process").sounds_root
+        shutil.rmtree(root, ignore_errors=True)
+    else:
+        root = tmp_path / "sounds"
     settings.SOUNDS_ROOT = root
     for folder in ("soundboard", "text_to_speech", "extracted"):
         (root / "originals" / folder).mkdir(parents=True)

@@ -161,10 +161,8 @@ def music_command(*, user: User, command: str, params: dict[str, Any] | None = N
     if not is_online():
         raise PlayError("The player is offline.", 503)
     before = PlayerState.from_dict(published_state() or {})
-    costs = (
-        (command == "set_playlist"
-        and bool((params or {}).get("play")))
-        or (command != "set_playlist" and starts_playback(command, before))
+    costs = (command == "set_playlist" and bool((params or {}).get("play"))) or (
+        command != "set_playlist" and starts_playback(command, before)
     )
     tx = None
     if costs:

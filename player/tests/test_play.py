@@ -188,6 +188,6 @@ def test_a_killed_player_is_offline_and_a_restart_brings_it_back(player_process,
     assert response.status_code == 503
     assert "offline" in response.json()["detail"]
     assert balance(user) == 25
-    player_process.proc = start_player(player_process.output_dir, player_process.log_path)
+    player_process.proc = start_player(player_process.output_dir, player_process.log_path, player_process.sounds_root)
     assert authed_client.post(f"/api/v1/sounds/play/{horn.pk}").status_code == 200
     assert balance(user) == 24

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -34,9 +35,13 @@ async def connect(user: User | None, origin: bytes = ORIGIN) -> tuple[WebsocketC
 
 
 async def receive_until(communicator: WebsocketCommunicator, needle: str, timeout: float = 3) -> str:
-    """Skip unrelated frames (presence updates) until one contains the needle."""
+    """Skip unrelated frames (presence updates) until one contains the needle, within `timeout` in all."""
+    deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        frame: Any = await communicator.receive_output(timeout=timeout)
+        left = deadline - asyncio.get_running_loop().time()
+        if left <= 0:
+            raise AssertionError(f"no frame with {needle!r} within {timeout} s")
+        frame: Any = await communicator.receive_output(timeout=left)
         if frame["type"] == "websocket.close":
             raise AssertionError(f"closed while waiting for {needle!r}")
         text = frame.get("text", "")
