@@ -163,3 +163,20 @@ def test_the_state_api_reports_the_shared_state(player_process, sdb, user):
     assert state["playlist_id"] == playlist.pk
     assert [t["name"] for t in state["tracks"]] == ["Z"]
     assert "path" not in state["tracks"][0]  # server paths stay on the server
+
+
+async def test_a_track_whose_file_vanished_is_skipped_with_a_warning(player_process, sdb):
+    user = await sync_to_async(UserFactory.create)()
+    playlist = await sync_to_async(make_playlist)(user, sdb, [("gone", 0.5, 300), ("here", 0.5, 600)])
+    (sdb / "gone.wav").unlink()
+    ws, _ = await connect(user)
+    client = Client()
+    await sync_to_async(client.force_login)(user)
+    await sync_to_async(api)(client, "mode", {"mode": "continuous"})
+    await sync_to_async(api)(client, "playlist", {"playlist_id": playlist.pk, "play": True})
+    await receive_until(ws, "toast--warning", timeout=10)
+    await receive_until(ws, 'data-testid="player-track">Here<', timeout=10)
+    await receive_until(ws, 'data-status="stopped"', timeout=10)
+    assert music_wavs(player_process, "Here")
+    assert not music_wavs(player_process, "Gone")
+    await ws.disconnect()
