@@ -31,6 +31,10 @@ TONE_SECONDS = 0.3
 SEQUENTIAL_PLAYS = 200
 SEQUENTIAL_WARMUP = 10
 SEQUENTIAL_GAP_S = 0.1  # after each answer: a 0.3 s tone, so about three playbacks overlap at most
+# A gap longer than the tone: every play starts in silence (a lone click in a quiet room), the case where the
+# player also un-ducks and re-ducks the music around each clip.
+ISOLATED_PLAYS = 40
+ISOLATED_GAP_S = 0.5
 CVLC_RUNS = 30
 CVLC_WARMUP = 2
 CONCURRENT_USERS = 20
@@ -138,7 +142,9 @@ def _post_play(conn: http.client.HTTPConnection, path: str, headers: dict[str, s
     return (time.perf_counter() - start) * 1000, response.status, body
 
 
-def bench_sequential(app: App, setup: Setup, token: str, output: str) -> list[float]:
+def bench_sequential(
+    app: App, setup: Setup, token: str, output: str, *, plays: int = SEQUENTIAL_PLAYS, gap_s: float = SEQUENTIAL_GAP_S
+) -> list[float]:
     path = f"/api/v1/sounds/play/{setup.sound_id}"
     headers = {"Authorization": f"Bearer {token}", "Content-Length": "0"}
     out_dir = Path(output[5:]) if output.startswith("file:") else None
@@ -148,7 +154,7 @@ def bench_sequential(app: App, setup: Setup, token: str, output: str) -> list[fl
         latencies: list[float] = []
         credits_seen: list[int] = []
         try:
-            for i in range(SEQUENTIAL_WARMUP + SEQUENTIAL_PLAYS):
+            for i in range(SEQUENTIAL_WARMUP + plays):
                 ms, status, body = _post_play(conn, path, headers)
                 if i >= SEQUENTIAL_WARMUP:
                     latencies.append(ms)
@@ -157,14 +163,14 @@ def bench_sequential(app: App, setup: Setup, token: str, output: str) -> list[fl
                     credits_seen.append(int(json.loads(body)["credits"]))
                 elif statuses.get(status, 0) <= 3:
                     print(f"  play {i}: {status} {body[:200]!r}", flush=True)
-                time.sleep(SEQUENTIAL_GAP_S)
+                time.sleep(gap_s)
         finally:
             conn.close()
         time.sleep(TONE_SECONDS + 0.3)  # let the last playbacks end before the player stops
         label = "none" if out_dir is None else "file:DIR"
         print(
             f"play latency, POST /api/v1/sounds/play -> 200 after first audio, --output {label}, "
-            f"{SEQUENTIAL_PLAYS} plays ({SEQUENTIAL_GAP_S * 1000:.0f} ms gap, {TONE_SECONDS} s tone): "
+            f"{plays} plays ({gap_s * 1000:.0f} ms gap, {TONE_SECONDS} s tone): "
             f"{summary(latencies)}; statuses={statuses} (targets p50 < 30 ms, p95 < 100 ms)",
             flush=True,
         )
@@ -176,8 +182,7 @@ def bench_sequential(app: App, setup: Setup, token: str, output: str) -> list[fl
             wavs = sorted(out_dir.glob("*.wav"))
             empty = [w for w in wavs if w.stat().st_size <= 44]
             print(
-                f"  rendered WAV files: {len(wavs)} for {SEQUENTIAL_WARMUP + SEQUENTIAL_PLAYS} plays "
-                f"({len(empty)} without audio)",
+                f"  rendered WAV files: {len(wavs)} for {SEQUENTIAL_WARMUP + plays} plays ({len(empty)} without audio)",
                 flush=True,
             )
         for line in proc.log_problems()[:5]:
@@ -466,6 +471,7 @@ def main() -> None:
         token = setup.tokens[SOLO_EMAIL]
         ours = bench_sequential(app, setup, token, "none")
         ours_file = bench_sequential(app, setup, token, f"file:{app.workdir / 'rendered'}")
+        bench_sequential(app, setup, token, "none", plays=ISOLATED_PLAYS, gap_s=ISOLATED_GAP_S)
         seed = bench_cvlc(setup.path)
         if seed:
             s50 = percentile(seed, 50)

@@ -201,4 +201,4 @@ class MusicRuntime:
         self.ducked = on
         if self.current is not None:
             self.engine.set_volume(self.current, self._volume(self.player.state.volume))
-        await self.publish(save=False)
+            await self.publish(save=False)  # without music nobody needs to hear about it

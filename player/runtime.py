@@ -71,9 +71,11 @@ class PlayerRuntime:
             return
         command = self.pending.pop(playback.id, None)
         if kind == "playing":
+            if command is not None:
+                # The answer first: the web request is waiting on it; ducking and bookkeeping come after.
+                await self._reply(command, {"status": "playing", "playback_id": playback.id})
             await self.music.duck(True)
             if command is not None:
-                await self._reply(command, {"status": "playing", "playback_id": playback.id})
                 await self._record(command, playback)
             return
         if command is not None:  # ended or failed before it ever played

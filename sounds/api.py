@@ -131,6 +131,23 @@ def stop(request: AuthedRequest) -> Stopped:
     return Stopped(detail="Stopped every sound.")
 
 
+class TtsIn(Schema):
+    text: str = Field(max_length=2000)
+    voice: str = "en-us"
+    speed: int = 160
+
+
+@router.post("/tts", response={202: Queued})
+def text_to_speech(request: AuthedRequest, payload: TtsIn) -> Status[Queued]:
+    from sounds.tts import TtsError
+
+    try:
+        name = services.request_tts(user=request.user, text=payload.text, voice=payload.voice, speed=payload.speed)
+    except TtsError as exc:
+        raise HttpError(exc.status, exc.detail) from exc
+    return Status(202, Queued(detail=f"Making “{name}”; it appears on the board when ready.", queued=1))
+
+
 @router.post("/scan", response={202: Queued})
 def scan_sounds(request: AuthedRequest) -> Status[Queued]:
     from sounds.tasks import scan_task

@@ -58,3 +58,19 @@ class UploadForm(forms.Form):
 
 class RenameForm(forms.Form):
     name = forms.CharField(max_length=255)
+
+
+class TtsForm(forms.Form):
+    text = forms.CharField(
+        max_length=500, widget=forms.Textarea(attrs={"rows": 3, "maxlength": 500}), label="What should it say?"
+    )
+    voice = forms.ChoiceField(choices=[], initial="en-us")
+    speed = forms.IntegerField(min_value=80, max_value=450, initial=160, help_text="Words per minute.")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from sounds.tts import voices
+
+        super().__init__(*args, **kwargs)
+        field = self.fields["voice"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(v.code, f"{v.name} ({v.code})") for v in voices()]

@@ -270,3 +270,67 @@ def record_play(*, sound_id: int, user_id: int | None, source: str, user_name: s
     }
     transaction.on_commit(lambda: events.broadcast("sound_played", payload))
     return True
+
+
+# --- Text to speech ---------------------------------------------------------------------------------------
+def request_tts(*, user: User, text: str, voice: str, speed: int) -> str:
+    """Validate, refuse duplicates, charge, and queue the synthesis. Returns the sound's future name."""
+    from credits import services as credits
+    from credits.models import CreditAction
+    from sounds import tts
+    from sounds.tasks import tts_task
+
+    text = tts.clean_text(text)
+    tts.check_voice(voice)
+    tts.check_speed(speed)
+    key = tts.key_for(text, voice, speed)
+    existing = Sound.objects.filter(type=SoundType.TTS, filename__endswith=f"-{key}.wav").first()
+    if existing is not None:
+        raise tts.TtsError(f"That line already exists as “{existing.name}”.", 409)
+    try:
+        tx = credits.debit(
+            user_id=user.pk,
+            amount=credits.cost_of(CreditAction.TEXT_TO_SPEECH),
+            action=CreditAction.TEXT_TO_SPEECH,
+            metadata={"sound_name": text[:60], "voice": voice},
+        )
+    except credits.InsufficientCredits as exc:
+        raise tts.TtsError(str(exc), 402) from exc
+    transaction.on_commit(
+        lambda: tts_task.delay(user_id=user.pk, text=text, voice=voice, speed=speed, transaction_id=tx.pk)
+    )
+    return text[:60]
+
+
+def create_tts_sound(*, user_id: int, text: str, voice: str, speed: int) -> Sound:
+    """Speak, store under originals/text_to_speech/, add to the library and normalize. Raises TtsError."""
+    from sounds import tts
+    from sounds.scanner import humanize
+
+    key = tts.key_for(text, voice, speed)
+    filename = f"{slugify(text)[:50] or 'speech'}-{key}.wav"
+    final = originals_dir(SoundType.TTS) / filename
+    tmp = final.with_name(f".part-{filename}")
+    tts.speak(text, voice=voice, speed=speed, out=tmp)
+    try:
+        info = audio.probe(tmp)
+        digest = audio.file_hash(tmp)
+        tmp.replace(final)
+        with transaction.atomic():
+            sound = Sound.objects.create(
+                type=SoundType.TTS,
+                name=humanize(text[:80]) if len(text) > 80 else text,
+                filename=filename,
+                duration=info.duration_ms,
+                size=final.stat().st_size,
+                hash=digest,
+                file_mtime=final.stat().st_mtime,
+                uploaded_by_id=user_id,
+            )
+    except IntegrityError as exc:
+        final.unlink(missing_ok=True)
+        raise tts.TtsError("That line already exists in the library.", 409) from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+    normalize_sound(sound=sound)
+    return sound

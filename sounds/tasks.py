@@ -49,3 +49,26 @@ def scan_task(*, types: list[str] | None = None, user_id: int | None = None) -> 
     if result.added or result.deleted or result.updated:
         events.broadcast("library_changed", {})
     return result.counts()
+
+
+@shared_task(name="sounds.tts", acks_late=True, reject_on_worker_lost=True, time_limit=300, soft_time_limit=280)
+def tts_task(*, user_id: int, text: str, voice: str, speed: int, transaction_id: int) -> str:
+    from credits.models import CreditTransaction
+    from credits.services import refund
+    from soundboard import events
+    from sounds.services import create_tts_sound
+    from sounds.tts import TtsError
+
+    try:
+        sound = create_tts_sound(user_id=user_id, text=text, voice=voice, speed=speed)
+    except Exception as exc:
+        detail = exc.detail if isinstance(exc, TtsError) else "The speech could not be made."
+        logger.warning("TTS failed for user %s: %s", user_id, exc, exc_info=not isinstance(exc, TtsError))
+        tx = CreditTransaction.objects.filter(pk=transaction_id).first()
+        if tx is not None:
+            refund(tx, reason=detail)
+        events.send_to_user(user_id, "toast", {"message": f"{detail} Your credits were refunded.", "level": "error"})
+        return "failed"
+    events.send_to_user(user_id, "toast", {"message": f"“{sound.name}” is ready on the board.", "level": "success"})
+    events.broadcast("library_changed", {})
+    return "created"

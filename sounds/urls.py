@@ -6,6 +6,7 @@ app_name = "sounds"
 
 urlpatterns = [
     path("upload/", views.upload, name="upload"),
+    path("tts/", views.tts, name="tts"),
     path("scan/", views.scan, name="scan"),
     path("normalize/", views.normalize_all, name="normalize_all"),
     path("<int:sound_id>/normalize/", views.normalize, name="normalize"),

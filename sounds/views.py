@@ -185,3 +185,31 @@ def normalize_all(request: AuthedRequest) -> HttpResponse:
         return _staff_done(request, "Every sound is already normalized.")
     services.queue_normalization(ids, force=force, user_id=request.user.pk)
     return _staff_done(request, f"Normalizing {len(ids)} sound{'s' if len(ids) != 1 else ''}.")
+
+
+@require_http_methods(["GET", "POST"])
+def tts(request: AuthedRequest) -> HttpResponse:
+    from sounds.forms import TtsForm
+    from sounds.tts import TtsError
+
+    template = "sounds/tts.html#tts_form" if request.htmx else "sounds/tts.html"
+    if request.method == "GET":
+        return render(request, template, {"tts_form": TtsForm()})
+    form = TtsForm(request.POST)
+    if not form.is_valid():
+        return render(request, template, {"tts_form": form}, status=400)
+    try:
+        name = services.request_tts(
+            user=request.user,
+            text=form.cleaned_data["text"],
+            voice=form.cleaned_data["voice"],
+            speed=form.cleaned_data["speed"],
+        )
+    except TtsError as exc:
+        form.add_error(None, exc.detail)
+        return render(request, template, {"tts_form": form}, status=exc.status)
+    text = f"Making “{name}”: it appears on the board in a moment."
+    if not request.htmx:
+        messages.success(request, text)
+        return redirect("home")
+    return add_toast(render(request, template, {"tts_form": TtsForm(initial=form.cleaned_data)}), text)
