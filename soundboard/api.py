@@ -81,6 +81,7 @@ def _register_routers() -> None:
     from credits.api import router as credits_router
     from player.api import router as player_router
     from playlists.api import router as playlists_router
+    from soundboard.api_dashboard import router as dashboard_router
     from soundboard.api_socket import router as socket_router
     from sounds.api import files_router
     from sounds.api import router as sounds_router
@@ -92,6 +93,7 @@ def _register_routers() -> None:
     api.add_router("/credits/", credits_router)
     api.add_router("/playlists/", playlists_router)
     api.add_router("/player/", player_router)
+    api.add_router("/dashboard/", dashboard_router)
     api.add_router("/admin/", admin_users_router)
 
 

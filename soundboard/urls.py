@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from soundboard import views
+from soundboard import dashboard_views, views
 from soundboard.api import api_urls
 from sounds import views as sound_views
 
@@ -15,6 +15,7 @@ urlpatterns = [
     path("player/", include("player.urls")),
     path("playlists/", include("playlists.urls")),
     path("live/refresh/", views.live_refresh, name="live_refresh"),
+    path("dashboard/", dashboard_views.page, name="dashboard"),
     path("messages/new/", views.send_message, name="send_message"),
     path("profile/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),

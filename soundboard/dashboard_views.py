@@ -1,0 +1,94 @@
+"""The dashboard page: what the room plays, charts drawn on the server, and your own numbers."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from soundboard import dashboard
+from soundboard.charts import bar_chart
+from soundboard.types import AuthedRequest
+
+PERIOD_LABELS = {
+    "today": "Today", "1_day": "Last 24 hours", "1_week": "Last 7 days", "1_month": "Last 30 days",
+    "1_year": "Last year", "all_time": "All time",
+}  # fmt: skip
+TYPE_LABELS = {"all": "All types", "SDB": "Soundboard", "TTS": "Text to speech", "EXT": "Extracted"}
+
+
+def _filters(request: AuthedRequest) -> tuple[dict[str, object], str]:
+    sound_type = request.GET.get("type", "all")
+    period = request.GET.get("period", "1_week")
+    try:
+        limit = int(request.GET.get("limit", "10"))
+    except ValueError:
+        limit = -1
+    try:
+        dashboard.validate(sound_type=sound_type, period=period, limit=limit)
+    except dashboard.StatsError as exc:
+        return {"type": "all", "period": "1_week", "limit": 10}, exc.detail
+    return {"type": sound_type, "period": period, "limit": limit}, ""
+
+
+def _context(request: AuthedRequest) -> dict[str, object]:
+    filters, problem = _filters(request)
+    top = dashboard.top_sounds(
+        sound_type=str(filters["type"]), period=str(filters["period"]), limit=int(str(filters["limit"]))
+    )
+    per_day = dashboard.plays_per_day()
+    by_hour = dashboard.plays_by_hour()
+    mine_top = dashboard.top_sounds(period="all_time", limit=5, user_id=request.user.pk)
+    spent = dashboard.credits_spent_per_day(user_id=request.user.pk)
+    period_label = PERIOD_LABELS[str(filters["period"])]
+    return {
+        "filters": filters,
+        "problem": problem,
+        "periods": PERIOD_LABELS,
+        "types": TYPE_LABELS,
+        "board": dashboard.soundboard_statistics(),
+        "tracks": dashboard.track_statistics(),
+        "mine": dashboard.track_statistics(user_id=request.user.pk),
+        "top": top,
+        "charts": {
+            "per_day": bar_chart(
+                [(d.strftime("%d"), n) for d, n in per_day],
+                title="Plays per day",
+                description=f"Plays on each of the last 30 days, {sum(n for _, n in per_day)} in all.",
+                label_every=5,
+            ),
+            "top": bar_chart(
+                [(t["name"], t["plays"]) for t in top],
+                title=f"Top sounds, {period_label.lower()}",
+                description="Most played sounds: " + ", ".join(f"{t['name']} ({t['plays']})" for t in top[:5]),
+                horizontal=True,
+            ),
+            "by_hour": bar_chart(
+                [(f"{h:02d}", n) for h, n in enumerate(by_hour)],
+                title="Plays by hour of day",
+                description=f"When sounds are played, by hour ({dashboard.time_zone_name()}).",
+                label_every=3,
+            ),
+            "mine_top": bar_chart(
+                [(t["name"], t["plays"]) for t in mine_top],
+                title="Your top sounds",
+                description="The sounds you played most.",
+                horizontal=True,
+            ),
+            "spent": bar_chart(
+                [(d.strftime("%d"), n) for d, n in spent],
+                title="Credits you spent per day",
+                description=f"Your credits spent on each of the last 30 days, {sum(n for _, n in spent)} in all.",
+                label_every=5,
+            ),
+        },
+    }
+
+
+@require_GET
+def page(request: AuthedRequest) -> HttpResponse:
+    context = _context(request)
+    status = 400 if context["problem"] else 200
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "dashboard/page.html#stats", context, status=status)
+    return render(request, "dashboard/page.html", context, status=status)

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from xml.etree import ElementTree
+
+import pytest
+from django.utils import timezone
+
+from accounts.tests.factories import UserFactory
+from soundboard import dashboard
+from sounds.models import SoundPlayed
+from sounds.tests.factories import SoundFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def play(sound, user=None, *, at: datetime, source: str = "board") -> None:
+    row = SoundPlayed.objects.create(sound=sound, user=user, source=source)
+    SoundPlayed.objects.filter(pk=row.pk).update(played_at=at)
+
+
+def test_an_empty_database_gives_zeros_everywhere(authed_client):
+    stats = dashboard.track_statistics()
+    assert stats["total_plays"] == 0
+    assert stats["most_active_users"] == []
+    board = authed_client.get("/api/v1/dashboard/soundboard-statistics").json()
+    assert board["total_sounds"] == 0
+    assert board["sounds"] == {"SDB": 0, "TTS": 0, "EXT": 0}
+    assert authed_client.get("/api/v1/dashboard/top-sounds").json()["items"] == []
+    page = authed_client.get("/dashboard/")
+    assert page.status_code == 200
+    assert b"No plays yet in this view." in page.content
+
+
+def test_counts_by_period_source_and_player(user):
+    now = timezone.now()
+    other = UserFactory.create(name="Other")
+    horn, bell = SoundFactory.create(name="Horn"), SoundFactory.create(name="Bell", type="TTS")
+    play(horn, user, at=now - timedelta(minutes=1))
+    play(horn, user, at=now - timedelta(days=3), source="api")
+    play(bell, other, at=now - timedelta(days=20))
+    play(bell, None, at=now - timedelta(days=200), source="player")
+    stats = dashboard.track_statistics(now=now)
+    assert stats["total_plays"] == 4
+    assert stats["plays_this_week"] == 2
+    assert stats["plays_this_month"] == 3
+    assert stats["distinct_players"] == 2
+    assert stats["plays_by_source"] == {"board": 2, "api": 1, "player": 1}
+    assert [u["plays"] for u in stats["most_active_users"]] == [2, 1]
+    top = dashboard.top_sounds(period="1_week")
+    assert [(t["name"], t["plays"]) for t in top] == [("Horn", 2)]
+    assert [t["name"] for t in dashboard.top_sounds(sound_type="TTS")] == ["Bell"]
+    assert [t["plays"] for t in dashboard.top_sounds()] == [2, 2]
+
+
+def test_today_starts_at_midnight_in_the_configured_time_zone(settings, user):
+    settings.TIME_ZONE = "Europe/Paris"
+    sound = SoundFactory.create()
+    with timezone.override("Europe/Paris"):
+        now = datetime(2026, 6, 15, 10, 0, tzinfo=UTC)  # 12:00 in Paris
+        play(sound, user, at=datetime(2026, 6, 14, 22, 30, tzinfo=UTC))  # 00:30 Paris, today
+        play(sound, user, at=datetime(2026, 6, 14, 21, 30, tzinfo=UTC))  # 23:30 Paris, yesterday
+        assert dashboard.track_statistics(now=now)["plays_today"] == 1
+        days = dict(dashboard.plays_per_day(days=2, now=now))
+        assert list(days.values()) == [1, 1]
+        hours = dashboard.plays_by_hour()
+        assert hours[0] == 1
+        assert hours[23] == 1
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["sound_type=XYZ", "period=forever", "limit=0", "limit=101", "limit=ten"],
+)
+def test_bad_top_sounds_parameters_are_400_with_the_allowed_values(authed_client, query):
+    response = authed_client.get(f"/api/v1/dashboard/top-sounds?{query}")
+    assert response.status_code == 400
+    detail = response.json()["detail"]
+    assert "limit" in detail or "use one of" in detail
+
+
+def test_queries_do_not_grow_with_the_data(authed_client, user, django_assert_max_num_queries):
+    def fill(n: int) -> None:
+        for i in range(n):
+            play(SoundFactory.create(), user, at=timezone.now() - timedelta(hours=i))
+
+    fill(3)
+    with django_assert_max_num_queries(30) as small:
+        authed_client.get("/dashboard/")
+    fill(40)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        authed_client.get("/dashboard/")
+
+
+def test_the_charts_are_valid_svg_with_the_expected_bars(authed_client, user):
+    now = timezone.now()
+    for i, name in enumerate(["A", "B", "C"]):
+        sound = SoundFactory.create(name=name)
+        for _ in range(i + 1):
+            play(sound, user, at=now - timedelta(minutes=5))
+    html = authed_client.get("/dashboard/?period=today&limit=5").content.decode()
+    svgs = [
+        html[i : html.index("</svg>", i) + 6] for i in range(len(html)) if html.startswith('<svg class="chart__svg', i)
+    ]
+    assert len(svgs) == 5
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    top = ElementTree.fromstring(svgs[0])  # noqa: S314  (our own page)
+    assert top.findtext("s:title", namespaces=ns) == "Top sounds, today"
+    bars = top.findall("s:rect", ns)
+    assert [b.findtext("s:title", namespaces=ns) for b in bars] == ["C: 3", "B: 2", "A: 1"]
+    widths = [float(b.get("width") or 0) for b in bars]
+    assert widths[0] > widths[1] > widths[2] > 0
+    per_day = ElementTree.fromstring(svgs[1])  # noqa: S314
+    assert len(per_day.findall("s:rect", ns)) == 30
+
+
+def test_the_page_falls_back_on_bad_filters_and_explains(authed_client):
+    response = authed_client.get("/dashboard/?period=nope")
+    assert response.status_code == 400
+    assert b"Unknown period" in response.content
+    partial = authed_client.get("/dashboard/?type=TTS&period=today", HTTP_HX_REQUEST="true")
+    assert partial.status_code == 200
+    assert b"<html" not in partial.content
+
+
+def test_sound_names_with_markup_are_escaped_in_charts(authed_client, user):
+    play(SoundFactory.create(name="<script>x</script>"), user, at=timezone.now())
+    html = authed_client.get("/dashboard/?period=all_time").content.decode()
+    assert "<script>x</script>" not in html
