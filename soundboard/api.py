@@ -79,6 +79,8 @@ def _register_routers() -> None:
     from accounts.admin_api import router as admin_users_router
     from accounts.api import router as accounts_router
     from credits.api import router as credits_router
+    from extraction.api import admin_router as extraction_admin_router
+    from extraction.api import router as extraction_router
     from player.api import router as player_router
     from playlists.api import router as playlists_router
     from soundboard.api_dashboard import router as dashboard_router
@@ -94,6 +96,8 @@ def _register_routers() -> None:
     api.add_router("/playlists/", playlists_router)
     api.add_router("/player/", player_router)
     api.add_router("/dashboard/", dashboard_router)
+    api.add_router("/extractions/", extraction_router)
+    api.add_router("/admin/", extraction_admin_router)
     api.add_router("/admin/", admin_users_router)
 
 

@@ -275,6 +275,7 @@ CELERY_TIMEZONE = "UTC"
 # so restarts never duplicate entries.
 CELERY_BEAT_SCHEDULE = {
     "sweep-presence": {"task": "soundboard.sweep_presence", "schedule": 60.0},
+    "extraction-reaper": {"task": "extraction.reap", "schedule": 60.0},
     "credits-nightly-recharge": {
         "task": "credits.recharge",
         "schedule": crontab(
@@ -284,6 +285,23 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 EXTRACTION_MAX_CONCURRENT: int = env.int("EXTRACTION_MAX_CONCURRENT", default=2)
+
+# --- Extraction -----------------------------------------------------------------------------------------
+EXTRACTION_ALLOWED_SERVICES: list[str] = env.list(
+    "EXTRACTION_ALLOWED_SERVICES",
+    default=["youtube", "soundcloud", "vimeo", "dailymotion", "tiktok", "twitter", "instagram"],
+)
+EXTRACTION_AUDIO_FORMAT: str = env.str("EXTRACTION_AUDIO_FORMAT", default="mp3")
+EXTRACTION_AUDIO_BITRATE: str = env.str("EXTRACTION_AUDIO_BITRATE", default="256k")
+EXTRACTION_MAX_DURATION_S: int = env.int("EXTRACTION_MAX_DURATION_S", default=600)
+EXTRACTION_MAX_ACTIVE_PER_USER: int = env.int("EXTRACTION_MAX_ACTIVE_PER_USER", default=3)
+EXTRACTION_RATE_PER_MINUTE: int = env.int("EXTRACTION_RATE_PER_MINUTE", default=10)
+EXTRACTION_MAX_ATTEMPTS: int = env.int("EXTRACTION_MAX_ATTEMPTS", default=3)
+# A processing job whose worker has not reported for this long is retried by the reaper.
+EXTRACTION_STALE_AFTER_S: int = env.int("EXTRACTION_STALE_AFTER_S", default=300)
+# Test-only switches: production must keep the generic extractor off and private addresses unreachable.
+EXTRACTION_ALLOW_GENERIC: bool = env.bool("EXTRACTION_ALLOW_GENERIC", default=False)
+EXTRACTION_ALLOWED_PRIVATE_IPS: list[str] = env.list("EXTRACTION_ALLOWED_PRIVATE_IPS", default=[])
 
 # --- Live channel ---------------------------------------------------------------------------------------
 # A connection that has not refreshed its presence entry for this long counts as gone (a crashed web

@@ -14,6 +14,7 @@ urlpatterns = [
     path("credits/", include("credits.urls")),
     path("player/", include("player.urls")),
     path("playlists/", include("playlists.urls")),
+    path("extractions/", include("extraction.urls")),
     path("live/refresh/", views.live_refresh, name="live_refresh"),
     path("dashboard/", dashboard_views.page, name="dashboard"),
     path("messages/new/", views.send_message, name="send_message"),

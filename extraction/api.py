@@ -1,0 +1,76 @@
+"""The seed's extraction API: submit (202), list and read your own jobs; staff see the queue."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema, Status
+from ninja.errors import HttpError
+from pydantic import Field
+
+from extraction import services
+from extraction.models import Extraction
+from soundboard.types import AuthedRequest
+
+router = Router(tags=["extractions"])
+admin_router = Router(tags=["admin"])
+
+
+class ExtractionIn(Schema):
+    url: str = Field(max_length=4096)
+    trim_start: float | None = None
+    trim_end: float | None = None
+
+
+class ExtractionOut(Schema):
+    id: int
+    url: str
+    service: str
+    service_id: str
+    title: str
+    status: str
+    stage: str
+    progress: int
+    error: str
+    sound_id: int | None
+    attempts: int
+    trim_start: float | None
+    trim_end: float | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@router.post("/", response={202: ExtractionOut})
+def submit(request: AuthedRequest, payload: ExtractionIn) -> Status[Extraction]:
+    try:
+        job = services.submit(
+            user=request.user, url=payload.url, trim_start=payload.trim_start, trim_end=payload.trim_end
+        )
+    except services.ExtractionError as exc:
+        raise HttpError(exc.status, exc.detail) from exc
+    return Status(202, job)
+
+
+@router.get("/", response=list[ExtractionOut])
+def list_mine(request: AuthedRequest) -> list[Extraction]:
+    return list(Extraction.objects.for_user(request.user.pk)[:200])
+
+
+@router.get("/{extraction_id}", response=ExtractionOut)
+def get_one(request: AuthedRequest, extraction_id: int) -> Extraction:
+    # Someone else's job does not exist, as far as you can tell.
+    return get_object_or_404(Extraction, pk=extraction_id, user=request.user)
+
+
+@admin_router.get("/extractions/status")
+def status(request: AuthedRequest) -> dict[str, Any]:
+    from extraction.views import queue_status
+    from soundboard.celery import app
+
+    if not request.user.is_staff:
+        raise HttpError(403, "Admins only.")
+    replies = app.control.inspect(timeout=0.5).active_queues() or {}
+    workers = sorted(name for name, queues in replies.items() if any(q.get("name") == "extraction" for q in queues))
+    return {**queue_status(), "workers": workers}

@@ -1,0 +1,382 @@
+"""Extraction workflows: submit (validate, charge, queue), process (yt-dlp → sound), reap stuck jobs."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache as django_cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from accounts.models import User
+from credits import services as credits
+from credits.models import CreditAction, CreditTransaction
+from extraction import urlguard
+from extraction.models import ACTIVE, Extraction, Status
+from soundboard import events
+from sounds import audio
+from sounds.models import Sound, SoundType, originals_dir, thumbnails_dir
+
+logger = logging.getLogger(__name__)
+
+
+class ExtractionError(Exception):
+    def __init__(self, detail: str, status: int = 400) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.status = status
+
+
+# --- Which site is it? ------------------------------------------------------------------------------------
+@cache
+def _extractor_classes() -> tuple[Any, ...]:
+    from yt_dlp.extractor import gen_extractor_classes
+
+    return tuple(gen_extractor_classes())
+
+
+@dataclass(frozen=True)
+class Detected:
+    service: str
+    service_id: str
+
+
+def allowed_services() -> list[str]:
+    return [s.lower() for s in settings.EXTRACTION_ALLOWED_SERVICES]
+
+
+def detect(url: str) -> Detected:
+    """The yt-dlp extractor that takes the URL, if it is one of the allowed services' single-item ones."""
+    allowed = allowed_services()
+    for ie in _extractor_classes():
+        name = ie.IE_NAME.lower()
+        if name == "generic" or not ie.suitable(url):
+            continue
+        if name in allowed:
+            try:
+                return Detected(name, str(ie.get_temp_id(url) or ""))
+            except Exception:
+                return Detected(name, "")
+        if name.split(":")[0] in allowed:
+            raise ExtractionError("Playlists, channels and albums are not supported: paste a link to one item.")
+        raise ExtractionError(f"That site is not supported. Supported: {', '.join(allowed)}.")
+    if settings.EXTRACTION_ALLOW_GENERIC:  # tests only: a direct link to a media file
+        return Detected("generic", "")
+    raise ExtractionError(f"That site is not supported. Supported: {', '.join(allowed)}.")
+
+
+# --- Submit -------------------------------------------------------------------------------------------------
+def submit(*, user: User, url: str, trim_start: float | None = None, trim_end: float | None = None) -> Extraction:
+    """Validate the link, charge, and queue the job. Raises ExtractionError; nothing is created on failure."""
+    try:
+        url = urlguard.check_url(url)
+    except urlguard.BlockedURL as exc:
+        raise ExtractionError(str(exc)) from exc
+    detected = detect(url)
+    if (trim_start is not None and trim_start < 0) or (trim_end is not None and trim_end <= 0):
+        raise ExtractionError("Start and end are seconds from the beginning, above zero.")
+    if trim_start is not None and trim_end is not None and trim_end <= trim_start:
+        raise ExtractionError("The end must come after the start.")
+    if Extraction.objects.for_user(user.pk).active().count() >= settings.EXTRACTION_MAX_ACTIVE_PER_USER:
+        raise ExtractionError(
+            f"You already have {settings.EXTRACTION_MAX_ACTIVE_PER_USER} extractions running; wait for one.", 429
+        )
+    key = f"extraction-rate:{user.pk}"
+    django_cache.add(key, 0, 60)
+    if int(django_cache.incr(key)) > settings.EXTRACTION_RATE_PER_MINUTE:
+        raise ExtractionError("Too many links in a minute; try again shortly.", 429)
+    with transaction.atomic():
+        try:
+            tx = credits.debit(
+                user_id=user.pk,
+                amount=credits.cost_of(CreditAction.AUDIO_EXTRACTION),
+                action=CreditAction.AUDIO_EXTRACTION,
+                metadata={"url": url[:200]},
+            )
+        except credits.InsufficientCredits as exc:
+            raise ExtractionError(str(exc), 402) from exc
+        job = Extraction.objects.create(
+            url=url,
+            user=user,
+            service=detected.service,
+            service_id=detected.service_id,
+            trim_start=trim_start,
+            trim_end=trim_end,
+            transaction_id=tx.pk,
+        )
+        transaction.on_commit(lambda: enqueue(job.pk))
+    return job
+
+
+def enqueue(extraction_id: int) -> None:
+    from extraction.tasks import process_task
+
+    process_task.delay(extraction_id=extraction_id)
+
+
+# --- Progress ------------------------------------------------------------------------------------------------
+def _update(job: Extraction, **fields: Any) -> None:
+    fields["heartbeat_at"] = timezone.now()
+    for key, value in fields.items():
+        setattr(job, key, value)
+    Extraction.objects.filter(pk=job.pk).update(**fields)
+    events.send_to_user(job.user_id, "extraction_progress", {"job": _event(job)})
+
+
+def _event(job: Extraction) -> dict[str, Any]:
+    return {
+        "id": job.pk,
+        "status": job.status,
+        "status_label": Status(job.status).label,
+        "stage": job.stage,
+        "progress": job.progress,
+        "title": job.title,
+        "url": job.url,
+        "error": job.error,
+        "sound_id": job.sound_id,
+    }
+
+
+def fail(job: Extraction, reason: str) -> None:
+    """A readable error, a refund, and the user told."""
+    _update(job, status=Status.FAILED, stage="", error=reason[:500])
+    _refund(job, reason)
+
+
+def _refund(job: Extraction, reason: str) -> None:
+    tx = CreditTransaction.objects.filter(pk=job.transaction_id).first() if job.transaction_id else None
+    if tx is not None:
+        credits.refund(tx, reason=reason[:200])
+
+
+# --- Process -------------------------------------------------------------------------------------------------
+class _Cancelled(Exception):
+    pass
+
+
+def _ydl_options(workdir: Path, job: Extraction) -> dict[str, Any]:
+    """Everything fixed by the server: no exec, no external downloaders, no cookies, no info-json loading."""
+    allowed = allowed_services() + (["generic"] if settings.EXTRACTION_ALLOW_GENERIC else [])
+    last = {"at": 0.0}
+
+    def hook(d: dict[str, Any]) -> None:
+        if d.get("status") == "downloading":
+            total = d.get("total_bytes") or d.get("total_bytes_estimate") or 0
+            percent = int(100 * d.get("downloaded_bytes", 0) / total) if total else 0
+            now = timezone.now().timestamp()
+            if now - last["at"] > 0.5:  # at most two updates a second
+                last["at"] = now
+                _update(job, stage="downloading", progress=min(percent, 99))
+
+    return {
+        "paths": {"home": str(workdir), "temp": str(workdir)},
+        "outtmpl": {"default": "media.%(ext)s", "thumbnail": "thumb.%(ext)s"},
+        "format": "bestaudio[protocol^=http]/bestaudio[protocol^=m3u8]/best[protocol^=http]/best[protocol^=m3u8]",
+        "allowed_extractors": [f"^{name}$" for name in allowed],
+        "noplaylist": True,
+        "writethumbnail": True,
+        "quiet": True,
+        "no_warnings": True,
+        "noprogress": True,
+        "cookiefile": None,
+        "hls_prefer_native": True,
+        "concurrent_fragment_downloads": 1,
+        "socket_timeout": 20,
+        "retries": 2,
+        "max_filesize": 200 * 1024 * 1024,
+        "progress_hooks": [hook],
+        "postprocessors": [
+            {
+                "key": "FFmpegExtractAudio",
+                "preferredcodec": settings.EXTRACTION_AUDIO_FORMAT,
+                "preferredquality": settings.EXTRACTION_AUDIO_BITRATE.rstrip("k"),
+            }
+        ],
+        "compat_opts": set(),
+    }
+
+
+def process(job: Extraction) -> None:
+    """Run one job to its end: completed, or failed with a refund. Temporary files never survive it."""
+    import yt_dlp
+
+    from sounds.services import normalize_sound
+
+    _update(job, status=Status.PROCESSING, stage="detecting", progress=0, error="", attempts=job.attempts + 1)
+    workdir = Path(tempfile.mkdtemp(prefix=f"extraction-{job.pk}-", dir=_temp_root()))
+    try:
+        with urlguard.guarded(), yt_dlp.YoutubeDL(_ydl_options(workdir, job)) as ydl:
+            # Read what the link is without downloading (nor resolving formats), then decide.
+            info = ydl.extract_info(job.url, download=False, process=False)
+            if info is None:
+                raise ExtractionError("Nothing could be read from that link.")
+            if info.get("_type") in ("playlist", "multi_video"):
+                raise ExtractionError("Playlists are not supported: paste a link to one item.")
+            duration = info.get("duration")
+            if duration and duration > settings.EXTRACTION_MAX_DURATION_S:
+                raise ExtractionError(f"That is longer than {settings.EXTRACTION_MAX_DURATION_S // 60} minutes.")
+            service = (info.get("extractor_key") or job.service or "").lower()
+            service_id = str(info.get("id") or "")
+            title = str(info.get("title") or job.url)[:300]
+            _update(job, service=service, service_id=service_id, title=title, stage="checking")
+            duplicate = _already_extracted(job, service, service_id)
+            if duplicate is not None:
+                _link_existing(job, duplicate, "This was already extracted")
+                return
+            _update(job, stage="downloading")
+            ydl.process_ie_result(info, download=True)
+        media = _find_output(workdir)
+        if media is None:
+            raise ExtractionError("The download produced no audio.")
+        _update(job, stage="converting", progress=100)
+        if job.trim_start is not None or job.trim_end is not None:
+            media = _trim(media, job.trim_start, job.trim_end)
+        try:
+            info_audio = audio.probe(media)
+        except audio.NotAudioError as exc:
+            raise ExtractionError(f"The link has no usable audio ({exc}).") from exc
+        if info_audio.duration_ms > settings.EXTRACTION_MAX_DURATION_S * 1000:
+            # Direct links only reveal their length once downloaded.
+            raise ExtractionError(f"That is longer than {settings.EXTRACTION_MAX_DURATION_S // 60} minutes.")
+        digest = audio.file_hash(media)
+        existing = Sound.objects.filter(hash=digest).first()
+        if existing is not None:
+            _link_existing(job, existing, "The same audio is already in the library")
+            return
+        sound = _store(job, media, workdir, info_audio.duration_ms, digest, title)
+        _update(job, stage="normalizing", sound=sound)
+        normalize_sound(sound=sound)
+        _update(job, status=Status.COMPLETED, stage="", progress=100)
+        events.broadcast("library_changed", {})
+    except ExtractionError as exc:
+        fail(job, exc.detail)
+    except yt_dlp.utils.DownloadError as exc:
+        fail(job, _readable(str(exc)))
+    except Exception as exc:
+        logger.exception("Extraction %s failed", job.pk)
+        fail(job, f"Something went wrong: {type(exc).__name__}.")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _temp_root() -> Path:
+    root = Path(settings.SOUNDS_ROOT) / "temp"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def _readable(message: str) -> str:
+    message = message.replace("ERROR: ", "").strip()
+    if "Blocked connection" in message:
+        return "The link led to a private address, which is not allowed."
+    if "Unsupported URL" in message:
+        return "That site is not supported."
+    return message[:300] or "The download failed."
+
+
+def _already_extracted(job: Extraction, service: str, service_id: str) -> Sound | None:
+    if not service_id or service == "generic":
+        return None
+    other = (
+        Extraction.objects.filter(service=service, service_id=service_id, status=Status.COMPLETED, sound__isnull=False)
+        .exclude(pk=job.pk)
+        .select_related("sound")
+        .first()
+    )
+    return other.sound if other else None
+
+
+def _link_existing(job: Extraction, sound: Sound, why: str) -> None:
+    _update(job, status=Status.COMPLETED, stage="", progress=100, sound=sound, error=f"{why}: “{sound.name}”.")
+    _refund(job, f"{why}; nothing new to pay for")
+
+
+def _find_output(workdir: Path) -> Path | None:
+    wanted = f".{settings.EXTRACTION_AUDIO_FORMAT}"
+    found = [p for p in workdir.iterdir() if p.is_file() and p.suffix == wanted and p.stem == "media"]
+    return found[0] if found else None
+
+
+def _trim(media: Path, start: float | None, end: float | None) -> Path:
+    import subprocess
+
+    out = media.with_name(f"trimmed{media.suffix}")
+    cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-y", "-i", str(media)]
+    if start:
+        cmd += ["-ss", f"{start:.3f}"]
+    if end:
+        cmd += ["-to", f"{end:.3f}"]
+    cmd += ["-map", "0:a:0", "-b:a", settings.EXTRACTION_AUDIO_BITRATE, str(out)]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+    if result.returncode != 0 or not out.is_file():
+        raise ExtractionError("The clip could not be cut at those times.")
+    return out
+
+
+def _store(job: Extraction, media: Path, workdir: Path, duration_ms: int, digest: str, title: str) -> Sound:
+    stem = f"{slugify(title)[:60] or 'extracted'}-{digest[:8]}"
+    final = originals_dir(SoundType.EXT) / f"{stem}{media.suffix}"
+    final.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(media), final)
+    thumbnail = ""
+    thumbs = [
+        p for p in workdir.iterdir() if p.stem == "thumb" and p.suffix.lower() in (".jpg", ".jpeg", ".png", ".webp")
+    ]
+    if thumbs:
+        thumbnails_dir().mkdir(parents=True, exist_ok=True)
+        thumbnail = f"{stem}{thumbs[0].suffix.lower()}"
+        shutil.move(str(thumbs[0]), thumbnails_dir() / thumbnail)
+    try:
+        with transaction.atomic():
+            return Sound.objects.create(
+                type=SoundType.EXT,
+                name=title[:255],
+                filename=final.name,
+                duration=duration_ms,
+                size=final.stat().st_size,
+                hash=digest,
+                file_mtime=final.stat().st_mtime,
+                thumbnail=thumbnail,
+                uploaded_by_id=job.user_id,
+            )
+    except IntegrityError as exc:
+        final.unlink(missing_ok=True)
+        raise ExtractionError("The same audio was just added by someone else.") from exc
+
+
+# --- Reaper and retry ---------------------------------------------------------------------------------------------
+def reap(*, now: Any = None) -> dict[str, int]:
+    """Jobs whose worker went quiet: retried up to the attempt limit, then failed and refunded."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.EXTRACTION_STALE_AFTER_S)
+    retried = failed = 0
+    for job in Extraction.objects.filter(status=Status.PROCESSING, heartbeat_at__lt=stale):
+        if job.attempts >= settings.EXTRACTION_MAX_ATTEMPTS:
+            fail(job, "The job kept stopping half-way; giving up after several attempts.")
+            failed += 1
+        else:
+            _update(job, status=Status.PENDING, stage="retrying")
+            transaction.on_commit(functools.partial(enqueue, job.pk))
+            retried += 1
+    return {"retried": retried, "failed": failed}
+
+
+def retry(*, job: Extraction, user: User) -> Extraction:
+    """A user asks again for a failed job: a fresh charge, the same link."""
+    if job.status != Status.FAILED:
+        raise ExtractionError("Only a failed extraction can be retried.", 409)
+    return submit(user=user, url=job.url, trim_start=job.trim_start, trim_end=job.trim_end)
+
+
+def active_for(user_id: int) -> int:
+    return Extraction.objects.filter(user_id=user_id, status__in=ACTIVE).count()

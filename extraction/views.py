@@ -1,0 +1,80 @@
+"""My extractions: paste a link, watch it become a sound; staff see the queue."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.db.models import Count
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from extraction import services
+from extraction.forms import ExtractionForm
+from extraction.models import Extraction, Status
+from soundboard.toasts import add_toast
+from soundboard.types import AuthedRequest
+
+
+def queue_status() -> dict[str, object]:
+    counts = dict(Extraction.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    since = timezone.now() - timedelta(days=1)
+    return {
+        "pending": counts.get(Status.PENDING, 0),
+        "processing": counts.get(Status.PROCESSING, 0),
+        "completed": counts.get(Status.COMPLETED, 0),
+        "failed": counts.get(Status.FAILED, 0),
+        "recent_failures": list(
+            Extraction.objects.filter(status=Status.FAILED, updated_at__gte=since).values("id", "url", "error")[:10]
+        ),
+    }
+
+
+def _context(request: AuthedRequest, form: ExtractionForm | None = None) -> dict[str, object]:
+    return {
+        "form": form or ExtractionForm(),
+        "jobs": Extraction.objects.for_user(request.user.pk).select_related("sound")[:50],
+        "queue": queue_status() if request.user.is_staff else None,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def extraction_list(request: AuthedRequest) -> HttpResponse:
+    if request.method == "GET":
+        return render(request, "extraction/list.html", _context(request))
+    form = ExtractionForm(request.POST)
+    template = "extraction/list.html#panel" if request.htmx else "extraction/list.html"
+    if not form.is_valid():
+        return render(request, template, _context(request, form), status=400)
+    try:
+        job = services.submit(
+            user=request.user,
+            url=form.cleaned_data["url"],
+            trim_start=form.cleaned_data.get("trim_start"),
+            trim_end=form.cleaned_data.get("trim_end"),
+        )
+    except services.ExtractionError as exc:
+        form.add_error("url", exc.detail)
+        return render(request, template, _context(request, form), status=exc.status)
+    text = f"Working on it: {job.url[:80]}"
+    if not request.htmx:
+        messages.success(request, text)
+        return redirect("extraction:list")
+    return add_toast(render(request, template, _context(request)), text)
+
+
+@require_POST
+def retry(request: AuthedRequest, extraction_id: int) -> HttpResponse:
+    job = get_object_or_404(Extraction, pk=extraction_id, user=request.user)
+    try:
+        services.retry(job=job, user=request.user)
+    except services.ExtractionError as exc:
+        if request.htmx:
+            return add_toast(HttpResponse(status=exc.status), exc.detail, "error")
+        messages.error(request, exc.detail)
+        return redirect("extraction:list")
+    if request.htmx:
+        return add_toast(render(request, "extraction/list.html#panel", _context(request)), "Trying again.")
+    return redirect("extraction:list")
