@@ -281,6 +281,8 @@ def _readable(message: str) -> str:
         return "The link led to a private address, which is not allowed."
     if "Unsupported URL" in message:
         return "That site is not supported."
+    if "audio codec" in message or "does not contain any stream" in message:
+        return "The link has no usable audio."
     return message[:300] or "The download failed."
 
 

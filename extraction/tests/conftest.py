@@ -33,6 +33,8 @@ def _serve(
 
         def do_GET(self) -> None:
             hits.append(self.path)
+            if self.path.startswith("/slow/"):
+                return self._slow(root / self.path.removeprefix("/slow/"))
             route = routes.get(self.path.split("?")[0])
             if route is None:
                 return super().do_GET()
@@ -43,6 +45,22 @@ def _serve(
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+
+        def _slow(self, path: Path) -> None:
+            """Trickle a file out, so a test has time to kill the worker half-way through."""
+            import time
+
+            data = path.read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Type", "audio/mpeg")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            try:
+                for i in range(0, len(data), 8192):
+                    self.wfile.write(data[i : i + 8192])
+                    time.sleep(0.1)
+            except OSError:
+                return
 
         def do_HEAD(self) -> None:
             hits.append(self.path)
