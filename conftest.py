@@ -135,7 +135,9 @@ def celery_worker(
             ],
             # Test-only: the worker may extract from the tests' local media server.
             env=subprocess_env(
-                SOUNDS_ROOT=str(sounds_root), EXTRACTION_ALLOW_GENERIC="true", EXTRACTION_ALLOWED_PRIVATE_IPS="127.0.0.1"
+                SOUNDS_ROOT=str(sounds_root),
+                EXTRACTION_ALLOW_GENERIC="true",
+                EXTRACTION_ALLOWED_PRIVATE_IPS="127.0.0.1",
             ),
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -34,10 +34,12 @@ def _serve(
         def do_GET(self) -> None:
             hits.append(self.path)
             if self.path.startswith("/slow/"):
-                return self._slow(root / self.path.removeprefix("/slow/"))
+                self._slow(root / self.path.removeprefix("/slow/"))
+                return
             route = routes.get(self.path.split("?")[0])
             if route is None:
-                return super().do_GET()
+                super().do_GET()
+                return
             status, headers, body = route
             self.send_response(status)
             for k, v in headers.items():
@@ -64,7 +66,7 @@ def _serve(
 
         def do_HEAD(self) -> None:
             hits.append(self.path)
-            return super().do_HEAD()
+            super().do_HEAD()
 
     server = http.server.ThreadingHTTPServer((host, 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()

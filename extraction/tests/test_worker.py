@@ -41,7 +41,7 @@ async def test_paste_a_link_and_watch_it_become_a_sound(test_config, media_serve
     await receive_until(ws, 'data-testid="extraction-status">Done<', timeout=60)
     job = await Extraction.objects.aget(pk=response.json()["id"])
     assert job.status == Status.COMPLETED
-    sound = await Sound.objects.aget(pk=job.sound_id)
+    sound = await Sound.objects.aget(pk=job.sound_id or 0)
     assert sound.is_normalized
     await ws.disconnect()
 
