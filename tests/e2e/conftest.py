@@ -74,6 +74,9 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
         "VAR_DIR": str(workdir / "var"),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "PLAYER_AUDIO_OUTPUT": f"file:{workdir / 'audio'}",
+        # Test-only: extractions may come from the tests' local media server.
+        "EXTRACTION_ALLOW_GENERIC": "true",
+        "EXTRACTION_ALLOWED_PRIVATE_IPS": "127.0.0.1",
     }
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
@@ -102,6 +105,11 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
             [sys.executable, "manage.py", "run_player"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
         )
         app.audio_dir = workdir / "audio"
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "soundboard", "worker", "-Q", "default,audio,extraction", "-P", "solo",
+             "-n", f"e2e-{os.getpid()}@localhost", "--without-gossip", "--without-mingle", "-l", "warning"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
         app.shell(
             "from player.commands import is_online; import time\n"
             "deadline = time.monotonic() + 30\n"
@@ -109,7 +117,7 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
         )
         yield app
     finally:
-        for proc in [p for p in (locals().get("player"), server) if p is not None]:
+        for proc in [p for p in (locals().get("player"), locals().get("worker"), server) if p is not None]:
             proc.terminate()
             proc.wait(timeout=20)
         log.close()
@@ -165,3 +173,7 @@ def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
     page.fill("input[name=password]", password)
     page.click("form.form button[type=submit]")
     page.wait_for_url("**/")
+
+
+# The local media server that stands in for the internet in extraction tests.
+from extraction.tests.media_server import blocked_server, media_files, media_server  # noqa: E402,F401
