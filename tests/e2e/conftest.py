@@ -106,8 +106,9 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
         )
         app.audio_dir = workdir / "audio"
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "soundboard", "worker", "-Q", "default,audio,extraction", "-P", "solo",
-             "-n", f"e2e-{os.getpid()}@localhost", "--without-gossip", "--without-mingle", "-l", "warning"],
+            [sys.executable, "-m", "celery", "-A", "soundboard", "worker", "-Q", "default,audio,extraction",
+             "-P", "solo", "-n", f"e2e-{os.getpid()}@localhost", "--without-gossip", "--without-mingle",
+             "-l", "warning"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         app.shell(
