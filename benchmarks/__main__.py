@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ["foundation", "sounds", "play", "player", "dashboard"]
+BENCHES = ["foundation", "sounds", "play", "player", "dashboard", "extraction"]
 
 
 def main() -> None:

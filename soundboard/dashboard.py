@@ -7,7 +7,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet, Sum
+from django.core.cache import cache
+from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import ExtractHour, TruncDate
 from django.utils import timezone
 
@@ -57,6 +58,10 @@ def _folder_bytes(path: os.PathLike[str] | str) -> int:
 
 
 def soundboard_statistics() -> dict[str, Any]:
+    return cached("board", (), _board)
+
+
+def _board() -> dict[str, Any]:
     by_type: dict[str, dict[str, Any]] = {
         row["type"]: dict(row) for row in Sound.objects.values("type").annotate(count=Count("id"), ms=Sum("duration"))
     }
@@ -85,41 +90,64 @@ def _plays(*, user_id: int | None = None) -> QuerySet[SoundPlayed]:
 
 
 def track_statistics(*, now: datetime | None = None, user_id: int | None = None) -> dict[str, Any]:
-    now = now or timezone.now()
+    if now is None:
+        return cached("track", (user_id,), lambda: track_statistics(now=timezone.now(), user_id=user_id))
     plays = _plays(user_id=user_id)
-    # One query for every count: conditional aggregation instead of one COUNT per period.
-    counts = plays.aggregate(
-        total=Count("id"),
-        today=Count("id", filter=Q(played_at__gte=period_start("today", now))),
-        week=Count("id", filter=Q(played_at__gte=period_start("1_week", now))),
-        month=Count("id", filter=Q(played_at__gte=period_start("1_month", now))),
-        players=Count("user", distinct=True),
-    )
-    by_source = {row["source"]: row["n"] for row in plays.values("source").annotate(n=Count("id"))}
-    active = (
-        plays.filter(user__isnull=False)
-        .values("user_id", "user__name", "user__email")
-        .annotate(plays=Count("id"))
-        .order_by("-plays", "user_id")[:5]
-    )
+    # Separate small queries, each answered from an index (played_at, source, user): one conditional
+    # aggregate over the whole table would scan every row.
+    periods = {name: plays.filter(played_at__gte=period_start(p, now)).count() for name, p in PERIOD_COUNTS.items()}
+    by_source = {row["source"]: row["n"] for row in plays.values("source").annotate(n=Count("id")).order_by()}
+    with_user = plays.filter(user__isnull=False)
+    active = list(with_user.values("user_id").annotate(plays=Count("id")).order_by("-plays", "user_id")[:5])
+    names = {u.pk: u.display_name for u in User.objects.filter(pk__in=[r["user_id"] for r in active])}
     return {
-        "total_plays": counts["total"],
-        "plays_today": counts["today"],
-        "plays_this_week": counts["week"],
-        "plays_this_month": counts["month"],
-        "distinct_players": counts["players"],
+        "total_plays": plays.count(),
+        "plays_today": periods["today"],
+        "plays_this_week": periods["week"],
+        "plays_this_month": periods["month"],
+        "distinct_players": with_user.values("user_id").distinct().count(),
         "plays_by_source": {s: int(by_source.get(s, 0)) for s in ("board", "player", "api")},
         "most_active_users": [
-            {"user_id": r["user_id"], "name": r["user__name"] or r["user__email"].split("@")[0], "plays": r["plays"]}
-            for r in active
+            {"user_id": r["user_id"], "name": names.get(r["user_id"], "?"), "plays": r["plays"]} for r in active
         ],
     }
+
+
+PERIOD_COUNTS = {"today": "today", "week": "1_week", "month": "1_month"}
+
+
+# --- Caching -------------------------------------------------------------------------------------------------
+# Figures stay cached until the next play (record_play bumps the generation) or a minute passes: the page
+# refreshes itself on every play, and all viewers share one computation instead of one each.
+GENERATION_KEY = "dashboard:generation"
+CACHE_SECONDS = 60
+
+
+def new_play() -> None:
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:
+        cache.set(GENERATION_KEY, 1, None)
+
+
+def cached(name: str, args: tuple[Any, ...], compute: Any) -> Any:
+    generation = cache.get_or_set(GENERATION_KEY, 0, None)
+    key = f"dashboard:{generation}:{name}:{timezone.get_current_timezone_name()}:{args!r}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, CACHE_SECONDS)
+    return value
 
 
 def top_sounds(
     *, sound_type: str = "all", period: str = "all_time", limit: int = 10, user_id: int | None = None
 ) -> list[dict[str, Any]]:
     validate(sound_type=sound_type, period=period, limit=limit)
+    return cached("top", (sound_type, period, limit, user_id), lambda: _top(sound_type, period, limit, user_id))
+
+
+def _top(sound_type: str, period: str, limit: int, user_id: int | None) -> list[dict[str, Any]]:
     plays = _plays(user_id=user_id)
     start = period_start(period)
     if start is not None:
@@ -138,7 +166,8 @@ def top_sounds(
 
 
 def plays_per_day(*, days: int = 30, user_id: int | None = None, now: datetime | None = None) -> list[tuple[date, int]]:
-    now = now or timezone.now()
+    if now is None:
+        return cached("per_day", (days, user_id), lambda: plays_per_day(days=days, user_id=user_id, now=timezone.now()))
     today = timezone.localtime(now).date()
     first = today - timedelta(days=days - 1)
     start = period_start("today", now) - timedelta(days=days - 1)  # type: ignore[operator]

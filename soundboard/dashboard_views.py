@@ -65,7 +65,7 @@ def _context(request: AuthedRequest) -> dict[str, object]:
             ),
             "by_hour": bar_chart(
                 [(f"{h:02d}", n) for h, n in enumerate(by_hour)],
-                title="Plays by hour of day",
+                title="Plays by hour of day, last 90 days",
                 description=f"When sounds are played, by hour ({dashboard.time_zone_name()}).",
                 label_every=3,
             ),

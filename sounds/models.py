@@ -175,7 +175,7 @@ class SoundPlayed(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="plays"
     )
-    source = models.CharField(max_length=10, choices=PlaySource.choices, default=PlaySource.BOARD)
+    source = models.CharField(max_length=10, choices=PlaySource.choices, default=PlaySource.BOARD, db_index=True)
     played_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     objects = SoundPlayedQuerySet.as_manager()

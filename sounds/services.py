@@ -268,6 +268,9 @@ def record_play(*, sound_id: int, user_id: int | None, source: str, user_name: s
         "played_at": played.played_at.isoformat(),
         "playback_id": playback_id,
     }
+    from soundboard.dashboard import new_play
+
+    transaction.on_commit(new_play)
     transaction.on_commit(lambda: events.broadcast("sound_played", payload))
     return True
 

@@ -31,7 +31,7 @@ def test_upload_search_filter_and_preview(new_context, tmp_path):
     expect(page.get_by_test_id("upload-results")).to_contain_text("already in the library as “Party horn”")
 
     # "/" jumps to the search box; search ignores accents and the URL follows.
-    page.locator("body").click()
+    page.evaluate("document.activeElement && document.activeElement.blur()")  # no field has the keyboard
     page.keyboard.press("/")
     expect(page.get_by_test_id("search")).to_be_focused()
     page.keyboard.type("eglise")
@@ -41,12 +41,14 @@ def test_upload_search_filter_and_preview(new_context, tmp_path):
     page.reload()  # the URL alone restores the view
     expect(cards).to_have_count(1)
 
+    # Other browser tests share this app's library, so ours are looked for by name.
     page.get_by_test_id("search").fill("")
-    expect(cards).to_have_count(2)
+    expect(cards.filter(has_text="Party horn")).to_be_visible()
+    expect(cards.filter(has_text="Église bell")).to_be_visible()
     page.get_by_test_id("type-TTS").check(force=True)
-    expect(page.get_by_test_id("no-results")).to_be_visible()
+    expect(cards.filter(has_text="Party horn")).to_have_count(0)
     page.get_by_test_id("type-SDB").check(force=True)
-    expect(cards).to_have_count(2)
+    expect(cards.filter(has_text="Party horn")).to_be_visible()
 
     # Preview plays in this browser, for free.
     cards.filter(has_text="Party horn").get_by_test_id("preview").click()
