@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -132,7 +133,8 @@ def new_play() -> None:
 
 def cached(name: str, args: tuple[Any, ...], compute: Any) -> Any:
     generation = cache.get_or_set(GENERATION_KEY, 0, None)
-    key = f"dashboard:{generation}:{name}:{timezone.get_current_timezone_name()}:{args!r}"
+    fingerprint = hashlib.sha1(f"{timezone.get_current_timezone_name()}:{args!r}".encode()).hexdigest()  # noqa: S324
+    key = f"dashboard:{generation}:{name}:{fingerprint}"
     value = cache.get(key)
     if value is None:
         value = compute()

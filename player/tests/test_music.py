@@ -180,3 +180,19 @@ async def test_a_track_whose_file_vanished_is_skipped_with_a_warning(player_proc
     assert music_wavs(player_process, "Here")
     assert not music_wavs(player_process, "Gone")
     await ws.disconnect()
+
+
+def test_mode_volume_and_playlist_survive_a_restart_of_the_player(player_process, sdb, user):
+    from conftest import start_player, stop_player
+
+    playlist = make_playlist(user, sdb, [("keep", 0.4, 400)])
+    client = Client()
+    client.force_login(user)
+    api(client, "playlist", {"playlist_id": playlist.pk})
+    api(client, "mode", {"mode": "random"})
+    api(client, "volume", {"volume": 33})
+    stop_player(player_process.proc)
+    player_process.proc = start_player(player_process.output_dir, player_process.log_path, player_process.sounds_root)
+    state = client.get("/api/v1/player/state").json()
+    assert (state["mode"], state["volume"], state["playlist_id"]) == ("random", 33, playlist.pk)
+    assert state["status"] == "stopped"
