@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -195,6 +196,7 @@ def _ydl_options(workdir: Path, job: Extraction) -> dict[str, Any]:
         "retries": 2,
         "max_filesize": 200 * 1024 * 1024,
         "progress_hooks": [hook],
+        "logger": _YtDlpLog(),
         "postprocessors": [
             {
                 "key": "FFmpegExtractAudio",
@@ -204,6 +206,19 @@ def _ydl_options(workdir: Path, job: Extraction) -> dict[str, Any]:
         ],
         "compat_opts": set(),
     }
+
+
+class _YtDlpLog:
+    """yt-dlp's own chatter goes to our log at debug level; the job's error says what matters."""
+
+    def debug(self, message: str) -> None:
+        logger.debug("yt-dlp: %s", message)
+
+    info = debug
+    warning = debug
+
+    def error(self, message: str) -> None:
+        logger.info("yt-dlp: %s", message)
 
 
 def process(job: Extraction) -> None:
@@ -283,6 +298,9 @@ def _readable(message: str) -> str:
         return "That site is not supported."
     if "audio codec" in message or "does not contain any stream" in message:
         return "The link has no usable audio."
+    http = re.search(r"HTTP Error (\d{3}): ([^(]+)", message)
+    if http:
+        return f"The site answered {http.group(1)} {http.group(2).strip()}."
     return message[:300] or "The download failed."
 
 

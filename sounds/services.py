@@ -56,7 +56,9 @@ def normalize_sound(*, sound: Sound, force: bool = False, one_pass: bool | None 
     except (audio.NotAudioError, OSError) as exc:
         return _failed(sound, f"the original is not playable audio ({exc})")
     fmt = getattr(settings, "NORMALIZED_AUDIO_FORMAT", "mp3")
-    target_name = f"{Path(sound.filename).with_suffix('').as_posix()}-{sound.hash[:8]}.{fmt}"
+    stem = Path(sound.filename).with_suffix("").as_posix()
+    # Names made by extraction already end in the hash; a file dropped into a folder gets one here.
+    target_name = f"{stem if stem.endswith(sound.hash[:8]) else f'{stem}-{sound.hash[:8]}'}.{fmt}"
     target = normalized_dir(sound.type) / target_name
     # No transaction is open here: ffmpeg may run for a while and must not hold a database lock.
     try:

@@ -70,7 +70,11 @@ def test_a_redirect_to_a_blocked_address_fails_without_contacting_it(
 
 @pytest.mark.parametrize(
     ("path", "words"),
-    [("/garbage.mp3", "no usable audio"), ("/silent-video.mp4", "no usable audio"), ("/missing.mp3", "404")],
+    [
+        ("/garbage.mp3", "no usable audio"),
+        ("/silent-video.mp4", "no usable audio"),
+        ("/missing.mp3", "The site answered 404 File not found."),
+    ],
 )
 def test_garbage_errors_and_silent_videos_fail_readably_with_a_refund(
     user, local_extraction, media_server, path, words
