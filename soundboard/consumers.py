@@ -5,12 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import datetime
 from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.template.loader import render_to_string
 
 from soundboard import events, presence
 
@@ -67,13 +65,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await presence.touch(self.user_id, self.channel_name)
 
     async def live_event(self, message: dict[str, Any]) -> None:
-        context = dict(message.get("context") or {})
-        context["viewer_id"] = self.user_id
-        if "played_at" in context:
-            # Events carry ISO strings (they cross Redis as msgpack); templates want datetimes.
-            context["played_at_dt"] = datetime.fromisoformat(context["played_at"])
-        html = render_to_string(f"live/{message['event']}.html", context)
-        await self.send(text_data=html)
+        # Rendered once by the sender (soundboard.events), so a broadcast costs no template work per tab.
+        await self.send(text_data=message["html"])
 
     async def live_close(self, message: dict[str, Any]) -> None:
         await self.close(code=CLOSE_DISABLED)

@@ -185,13 +185,18 @@ def plays_per_day(*, days: int = 30, user_id: int | None = None, now: datetime |
     return [(first + timedelta(days=i), int(counts.get(first + timedelta(days=i), 0))) for i in range(days)]
 
 
-def plays_by_hour(*, user_id: int | None = None) -> list[int]:
+def plays_by_hour(*, user_id: int | None = None, days: int = 90, now: datetime | None = None) -> list[int]:
+    """Plays per hour of the day over the last `days`: a window keeps it an index range, not a full scan."""
+    if now is None:
+        return cached("by_hour", (user_id, days), lambda: plays_by_hour(user_id=user_id, days=days, now=timezone.now()))
     tz = timezone.get_current_timezone()
     rows = (
         _plays(user_id=user_id)
+        .filter(played_at__gte=now - timedelta(days=days))
         .annotate(hour=ExtractHour("played_at", tzinfo=tz))
         .values("hour")
         .annotate(n=Count("id"))
+        .order_by()
     )
     counts = {r["hour"]: r["n"] for r in rows}
     return [int(counts.get(h, 0)) for h in range(24)]

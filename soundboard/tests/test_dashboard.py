@@ -63,7 +63,7 @@ def test_today_starts_at_midnight_in_the_configured_time_zone(settings, user):
         assert dashboard.track_statistics(now=now)["plays_today"] == 1
         days = dict(dashboard.plays_per_day(days=2, now=now))
         assert list(days.values()) == [1, 1]
-        hours = dashboard.plays_by_hour()
+        hours = dashboard.plays_by_hour(now=now)
         assert hours[0] == 1
         assert hours[23] == 1
 
