@@ -25,17 +25,15 @@ from credits.models import CreditAction, CreditTransaction
 from extraction import urlguard
 from extraction.models import ACTIVE, Extraction, Status
 from soundboard import events
+from soundboard.errors import UserError
 from sounds import audio
 from sounds.models import Sound, SoundType, originals_dir, thumbnails_dir
 
 logger = logging.getLogger(__name__)
 
 
-class ExtractionError(Exception):
-    def __init__(self, detail: str, status: int = 400) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.status = status
+class ExtractionError(UserError):
+    pass
 
 
 # --- Which site is it? ------------------------------------------------------------------------------------

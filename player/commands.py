@@ -21,6 +21,7 @@ from django.core.cache import cache
 from accounts.models import User
 from credits import services as credits
 from credits.models import CreditAction, CreditTransaction
+from soundboard.errors import UserError
 from soundboard.redis_client import sync_client
 from sounds.models import PlaySource, Sound
 
@@ -28,11 +29,8 @@ PLAYER_CHANNEL = "player"
 HEARTBEAT_KEY = "sb:player:heartbeat"
 
 
-class PlayError(Exception):
-    def __init__(self, detail: str, status: int) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.status = status
+class PlayError(UserError):
+    pass
 
 
 @dataclass(frozen=True)

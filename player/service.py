@@ -53,6 +53,8 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
+from soundboard.errors import UserError
+
 Status = Literal["playing", "paused", "stopped"]
 Mode = Literal["continuous", "loop", "loop_one", "random", "single"]
 
@@ -72,13 +74,8 @@ FREE_COMMANDS = frozenset({"pause", "stop", "seek", "set_volume", "set_mode", "l
 COMMANDS = USER_PLAYBACK_COMMANDS | FREE_COMMANDS
 
 
-class PlayerError(Exception):
+class PlayerError(UserError):
     """A command that cannot be carried out; `detail` is meant for the user, `status` is an HTTP status."""
-
-    def __init__(self, detail: str, status: int = 400) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.status = status
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,12 @@ from django.db.models import Max
 from accounts.models import User
 from playlists.models import Playlist, PlaylistSound
 from soundboard import events
+from soundboard.errors import UserError
 from sounds.models import Sound
 
 
-class PlaylistError(Exception):
-    def __init__(self, detail: str, status: int = 400) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.status = status
+class PlaylistError(UserError):
+    pass
 
 
 def main_playlist() -> Playlist:

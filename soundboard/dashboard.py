@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.models import User
 from credits.models import CreditTransaction
 from playlists.models import Playlist
+from soundboard.errors import UserError
 from sounds.models import Sound, SoundPlayed, SoundType, thumbnails_dir
 
 PERIODS = ("today", "1_day", "1_week", "1_month", "1_year", "all_time")
@@ -23,10 +24,8 @@ TYPES = ("all", *SoundType.values)
 LIMITS = (1, 100)
 
 
-class StatsError(Exception):
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
+class StatsError(UserError):
+    pass
 
 
 def validate(*, sound_type: str, period: str, limit: int) -> None:

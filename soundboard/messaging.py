@@ -7,17 +7,15 @@ from django.core.cache import cache
 
 from accounts.models import User
 from soundboard import events
+from soundboard.errors import UserError
 
 # Enough for a conversation, not enough to flood someone's screen.
 RATE_LIMIT = 20
 RATE_WINDOW_S = 60
 
 
-class MessageError(Exception):
-    def __init__(self, detail: str, status: int) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.status = status
+class MessageError(UserError):
+    pass
 
 
 def send_message(*, sender: User, recipient_id: int, text: str) -> User:

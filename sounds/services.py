@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from django.utils.text import slugify
 
 from accounts.models import User
+from soundboard.errors import UserError
 from sounds import audio, normalizer, progress
 from sounds.models import Sound, SoundType, normalized_dir, originals_dir
 
@@ -131,11 +132,9 @@ def queue_normalization(
 
 
 # --- Upload -----------------------------------------------------------------------------------------------
-class UploadError(Exception):
+class UploadError(UserError):
     def __init__(self, detail: str, status: int = 400, existing: Sound | None = None) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.status = status
+        super().__init__(detail, status)
         self.existing = existing
 
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from soundboard.errors import UserError
+
 MAX_CHARS = 500
 SPEEDS = (80, 450)  # words per minute espeak-ng accepts sensibly
 DEFAULT_VOICE = "en-us"
@@ -21,11 +23,8 @@ class Voice:
     name: str
 
 
-class TtsError(Exception):
-    def __init__(self, detail: str, status: int = 400) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.status = status
+class TtsError(UserError):
+    pass
 
 
 @cache
