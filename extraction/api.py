@@ -66,11 +66,8 @@ def get_one(request: AuthedRequest, extraction_id: int) -> Extraction:
 
 @admin_router.get("/extractions/status")
 def status(request: AuthedRequest) -> dict[str, Any]:
-    from extraction.views import queue_status
-    from soundboard.celery import app
+    from extraction.views import extraction_workers, queue_status
 
     if not request.user.is_staff:
         raise HttpError(403, "Admins only.")
-    replies = app.control.inspect(timeout=0.5).active_queues() or {}
-    workers = sorted(name for name, queues in replies.items() if any(q.get("name") == "extraction" for q in queues))
-    return {**queue_status(), "workers": workers}
+    return {**queue_status(), "workers": extraction_workers()}

@@ -18,6 +18,14 @@ from soundboard.toasts import add_toast
 from soundboard.types import AuthedRequest
 
 
+def extraction_workers(timeout: float = 0.5) -> list[str]:
+    """Workers listening on the extraction queue right now (asks them; staff views only)."""
+    from soundboard.celery import app
+
+    replies = app.control.inspect(timeout=timeout).active_queues() or {}
+    return sorted(name for name, queues in replies.items() if any(q.get("name") == "extraction" for q in queues))
+
+
 def queue_status() -> dict[str, object]:
     counts = dict(Extraction.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     since = timezone.now() - timedelta(days=1)
@@ -36,7 +44,7 @@ def _context(request: AuthedRequest, form: ExtractionForm | None = None) -> dict
     return {
         "form": form or ExtractionForm(),
         "jobs": Extraction.objects.for_user(request.user.pk).select_related("sound")[:50],
-        "queue": queue_status() if request.user.is_staff else None,
+        "queue": {**queue_status(), "workers": extraction_workers()} if request.user.is_staff else None,
     }
 
 

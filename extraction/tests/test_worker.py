@@ -98,3 +98,14 @@ def test_a_worker_killed_mid_download_never_leaves_the_job_processing(test_confi
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_staff_see_the_queue_and_the_workers_listening(celery_worker, staff):
+    client = Client()
+    client.force_login(staff)
+    html = client.get("/extractions/").content.decode()
+    assert 'data-testid="queue-status"' in html
+    assert celery_worker.name in html
+    status = client.get("/api/v1/admin/extractions/status").json()
+    assert celery_worker.name in status["workers"]
+    assert {"pending", "processing", "completed", "failed", "recent_failures"} <= set(status)
