@@ -12,11 +12,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
+E2E_REDIS_URL = "redis://127.0.0.1:6379/10"
 # The flags a closed network needs: without them chromium keeps calling home and stalls.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -69,7 +69,9 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
         "DEBUG": "false",
         "SECURE_SSL_REDIRECT": "false",
         "DATABASE_URL": f"sqlite:///{workdir / 'e2e.sqlite3'}",
-        "TEST_REDIS_URL": settings.REDIS_URL,
+        # A Redis database of its own, emptied first: leftovers of the unit tests' queues must not reach
+        # this app's worker.
+        "TEST_REDIS_URL": E2E_REDIS_URL,
         "MEDIA_ROOT": str(workdir / "media"),
         "VAR_DIR": str(workdir / "var"),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
@@ -78,6 +80,9 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
         "EXTRACTION_ALLOW_GENERIC": "true",
         "EXTRACTION_ALLOWED_PRIVATE_IPS": "127.0.0.1",
     }
+    import redis
+
+    redis.Redis.from_url(E2E_REDIS_URL).flushdb()
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     app = LiveApp(url, env)
