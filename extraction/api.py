@@ -44,12 +44,7 @@ class ExtractionOut(Schema):
 
 @router.post("/", response={202: ExtractionOut})
 def submit(request: AuthedRequest, payload: ExtractionIn) -> Status[Extraction]:
-    try:
-        job = services.submit(
-            user=request.user, url=payload.url, trim_start=payload.trim_start, trim_end=payload.trim_end
-        )
-    except services.ExtractionError as exc:
-        raise HttpError(exc.status, exc.detail) from exc
+    job = services.submit(user=request.user, url=payload.url, trim_start=payload.trim_start, trim_end=payload.trim_end)
     return Status(202, job)
 
 

@@ -32,10 +32,7 @@ class PlaylistIn(Schema):
 
 
 def _run(request: AuthedRequest, command: str, **params: Any) -> dict[str, Any]:
-    try:
-        return commands.music_command(user=request.user, command=command, params=params)
-    except commands.PlayError as exc:
-        raise HttpError(exc.status, exc.detail) from exc
+    return commands.music_command(user=request.user, command=command, params=params)
 
 
 @router.get("/state")

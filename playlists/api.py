@@ -77,10 +77,7 @@ def list_playlists(request: AuthedRequest) -> list[PlaylistOut]:
 
 @router.post("/", response={201: PlaylistOut})
 def create(request: AuthedRequest, payload: PlaylistIn) -> Status[PlaylistOut]:
-    try:
-        playlist = services.create_playlist(owner=request.user, name=payload.name, description=payload.description)
-    except services.PlaylistError as exc:
-        raise HttpError(exc.status, exc.detail) from exc
+    playlist = services.create_playlist(owner=request.user, name=payload.name, description=payload.description)
     return Status(201, PlaylistOut.of(playlist))
 
 
@@ -92,48 +89,33 @@ def get(request: AuthedRequest, playlist_id: int) -> PlaylistOut:
 @router.patch("/{playlist_id}", response=PlaylistOut)
 def update(request: AuthedRequest, playlist_id: int, payload: PlaylistIn) -> PlaylistOut:
     playlist = _editable(request, playlist_id)
-    try:
-        services.update_playlist(playlist=playlist, name=payload.name, description=payload.description)
-    except services.PlaylistError as exc:
-        raise HttpError(exc.status, exc.detail) from exc
+    services.update_playlist(playlist=playlist, name=payload.name, description=payload.description)
     return PlaylistOut.of(playlist)
 
 
 @router.delete("/{playlist_id}", response={204: None})
 def delete(request: AuthedRequest, playlist_id: int) -> Status[None]:
     playlist = _editable(request, playlist_id)
-    try:
-        services.delete_playlist(playlist=playlist)
-    except services.PlaylistError as exc:
-        raise HttpError(exc.status, exc.detail) from exc
+    services.delete_playlist(playlist=playlist)
     return Status(204, None)
 
 
 @router.post("/{playlist_id}/sounds", response={201: PlaylistOut})
 def add_sound(request: AuthedRequest, playlist_id: int, payload: AddIn) -> Status[PlaylistOut]:
     playlist = _editable(request, playlist_id)
-    try:
-        services.add_sound(playlist=playlist, sound_id=payload.sound_id)
-    except services.PlaylistError as exc:
-        raise HttpError(exc.status, exc.detail) from exc
+    services.add_sound(playlist=playlist, sound_id=payload.sound_id)
     return Status(201, PlaylistOut.of(playlist))
 
 
 @router.delete("/{playlist_id}/sounds/{item_id}", response=PlaylistOut)
 def remove_sound(request: AuthedRequest, playlist_id: int, item_id: int) -> PlaylistOut:
     playlist = _editable(request, playlist_id)
-    try:
-        services.remove_item(playlist=playlist, item_id=item_id)
-    except services.PlaylistError as exc:
-        raise HttpError(exc.status, exc.detail) from exc
+    services.remove_item(playlist=playlist, item_id=item_id)
     return PlaylistOut.of(playlist)
 
 
 @router.put("/{playlist_id}/order", response=PlaylistOut)
 def reorder(request: AuthedRequest, playlist_id: int, payload: OrderIn) -> PlaylistOut:
     playlist = _editable(request, playlist_id)
-    try:
-        services.reorder(playlist=playlist, item_ids=payload.item_ids)
-    except services.PlaylistError as exc:
-        raise HttpError(exc.status, exc.detail) from exc
+    services.reorder(playlist=playlist, item_ids=payload.item_ids)
     return PlaylistOut.of(playlist)

@@ -10,6 +10,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
 from accounts.models import ApiToken, User
+from soundboard.errors import UserError
 
 
 class BearerTokenAuth(HttpBearer):
@@ -68,6 +69,12 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
 @api.exception_handler(AuthenticationError)
 def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return _detail(request, "Authentication required: sign in or send a valid bearer token.", 401)
+
+
+@api.exception_handler(UserError)
+def on_user_error(request: HttpRequest, exc: UserError) -> HttpResponse:
+    # Domain code refuses with a sentence and a status; every operation answers it the same way.
+    return _detail(request, exc.detail, exc.status)
 
 
 @api.exception_handler(HttpError)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ninja import Router, Schema
-from ninja.errors import HttpError
 from pydantic import Field
 
 from soundboard import messaging, presence
@@ -35,8 +34,5 @@ def status(request: AuthedRequest) -> SocketStatus:
 
 @router.post("/send-message", response=MessageOut)
 def send_message(request: AuthedRequest, payload: MessageIn) -> MessageOut:
-    try:
-        recipient = messaging.send_message(sender=request.user, recipient_id=payload.user_id, text=payload.message)
-    except messaging.MessageError as exc:
-        raise HttpError(exc.status, exc.detail) from exc
+    recipient = messaging.send_message(sender=request.user, recipient_id=payload.user_id, text=payload.message)
     return MessageOut(sent=True, user_id=recipient.pk)

@@ -87,10 +87,7 @@ def list_sounds(request: AuthedRequest, filters: Query[SoundFilters]) -> SoundPa
 
 @router.post("/upload", response={201: SoundOut})
 def upload_sound(request: AuthedRequest, file: File[UploadedFile]) -> Status[Sound]:
-    try:
-        sound = services.import_upload(uploaded=file, user=request.user)
-    except services.UploadError as exc:
-        raise HttpError(exc.status, exc.detail) from exc
+    sound = services.import_upload(uploaded=file, user=request.user)
     return Status(201, sound)
 
 
@@ -105,10 +102,7 @@ class PlayOut(Schema):
 def play(request: AuthedRequest, sound_id: int) -> PlayOut:
     from player import commands
 
-    try:
-        result = commands.play_sound(user=request.user, sound_id=sound_id, source=PlaySource.API)
-    except commands.PlayError as exc:
-        raise HttpError(exc.status, exc.detail) from exc
+    result = commands.play_sound(user=request.user, sound_id=sound_id, source=PlaySource.API)
     return PlayOut(
         detail=f"Playing “{result.sound.name}”.",
         playback_id=result.playback_id,
@@ -139,12 +133,8 @@ class TtsIn(Schema):
 
 @router.post("/tts", response={202: Queued})
 def text_to_speech(request: AuthedRequest, payload: TtsIn) -> Status[Queued]:
-    from sounds.tts import TtsError
 
-    try:
-        name = services.request_tts(user=request.user, text=payload.text, voice=payload.voice, speed=payload.speed)
-    except TtsError as exc:
-        raise HttpError(exc.status, exc.detail) from exc
+    name = services.request_tts(user=request.user, text=payload.text, voice=payload.voice, speed=payload.speed)
     return Status(202, Queued(detail=f"Making “{name}”; it appears on the board when ready.", queued=1))
 
 
