@@ -30,7 +30,7 @@ def _clean_redis_state() -> Iterator[None]:
     Only our own keys go: channel-layer and Celery broker keys belong to servers a test session may be running.
     """
     client = redis.Redis.from_url(settings.REDIS_URL)
-    keys = [*client.scan_iter("sb:1:*"), b"sb:presence"]
+    keys = [*client.scan_iter("sb:1:*"), *client.scan_iter("sb:rl:*"), b"sb:presence"]
     client.delete(*keys)
     # channels-redis keeps asyncio locks bound to the loop that first used them; every test has a new loop.
     channel_layers.backends.clear()

@@ -16,8 +16,8 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.core.cache import cache
 
+import ratelimits
 from accounts.models import User
 from credits import services as credits
 from credits.models import CreditAction, CreditTransaction
@@ -49,18 +49,6 @@ def is_online() -> bool:
     return player_status() is not None
 
 
-def _rate_limited(user_id: int) -> bool:
-    count, _, window = settings.PLAY_RATE_LIMIT.partition("/")
-    seconds = int(window.rstrip("s") or 10)
-    key = f"play-rate:{user_id}"
-    cache.add(key, 0, seconds)
-    try:
-        return int(cache.incr(key)) > int(count)
-    except ValueError:  # the key expired between add and incr
-        cache.set(key, 1, seconds)
-        return False
-
-
 async def _request(message: dict[str, Any], timeout: float) -> dict[str, Any]:
     layer = get_channel_layer()
     assert layer is not None
@@ -82,8 +70,7 @@ def play_sound(*, user: User, sound_id: int, source: str = PlaySource.BOARD) -> 
     path = sound.playable_path()
     if path is None:
         raise PlayError(f"The file of “{sound.name}” is missing; ask an admin to rescan.", 404)
-    if _rate_limited(user.pk):
-        raise PlayError("Easy there: too many plays in a row. Try again in a few seconds.", 429)
+    ratelimits.hit("play", user.pk, "PLAY_RATE_LIMIT", detail="Easy there: too many plays in a row.")
     if not is_online():
         raise PlayError("The player is offline, so nothing was played and nothing was charged.", 503)
     try:

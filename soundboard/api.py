@@ -74,7 +74,10 @@ def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpRespons
 @api.exception_handler(UserError)
 def on_user_error(request: HttpRequest, exc: UserError) -> HttpResponse:
     # Domain code refuses with a sentence and a status; every operation answers it the same way.
-    return _detail(request, exc.detail, exc.status)
+    response = _detail(request, exc.detail, exc.status)
+    if exc.retry_after is not None:
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(HttpError)

@@ -10,7 +10,10 @@ from pathlib import Path
 import django_stubs_ext
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
+
+from ratelimits.rates import RateError, parse_rate
 
 # Lets runtime code subscript generics such as ModelForm[User] and QuerySet[Sound].
 django_stubs_ext.monkeypatch()
@@ -316,8 +319,9 @@ CREDIT_COST_EXTRACTION: int = env.int("CREDIT_COST_EXTRACTION", default=5)
 CREDIT_COST_TTS: int = env.int("CREDIT_COST_TTS", default=2)
 CREDIT_RECHARGE_HOUR: int = env.int("CREDIT_RECHARGE_HOUR", default=0)
 CREDIT_RECHARGE_MINUTE: int = env.int("CREDIT_RECHARGE_MINUTE", default=0)
-# "<plays>/<seconds>s" per user.
+# Per user, "<count>/<window>" (see ratelimits.rates): instant plays, and every other player command.
 PLAY_RATE_LIMIT: str = env.str("PLAY_RATE_LIMIT", default="5/10s")
+PLAYER_COMMAND_RATE_LIMIT: str = env.str("PLAYER_COMMAND_RATE_LIMIT", default="20/10s")
 
 # --- Sound library --------------------------------------------------------------------------------------
 SOUNDS_MAX_UPLOAD_MB: int = env.int("SOUNDS_MAX_UPLOAD_MB", default=20)
@@ -366,3 +370,11 @@ LOGGING = {
     },
 }
 CSRF_FAILURE_VIEW = "soundboard.views.csrf_failure"
+
+# --- Checks at start --------------------------------------------------------------------------------------
+# A malformed rate would otherwise be a 500 on every request that counts against it: refuse to start.
+for _name in [n for n in list(globals()) if n.endswith("_RATE_LIMIT")]:
+    try:
+        parse_rate(globals()[_name], setting=_name)
+    except RateError as _exc:
+        raise ImproperlyConfigured(str(_exc)) from None
