@@ -42,6 +42,7 @@ def test_the_limit_counts_per_key_and_says_when_to_retry():
     with pytest.raises(RateLimited) as refused:
         ratelimits.hit("test", 1, rate)
     assert refused.value.status == 429
+    assert refused.value.retry_after is not None
     assert 1 <= refused.value.retry_after <= 30
 
 
