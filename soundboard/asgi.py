@@ -1,4 +1,4 @@
-"""ASGI entry point: HTTP goes to Django, /ws/live/ to the live consumer.
+"""ASGI entry point: HTTP goes to Django (behind the body limit), /ws/live/ to the live consumer.
 
 The websocket stack refuses foreign origins (AllowedHostsOriginValidator) before it even loads the session,
 and the consumer refuses anonymous or disabled users.
@@ -16,11 +16,16 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import path  # noqa: E402
 
+from edge import daphne as daphne_edge  # noqa: E402
+from edge.asgi import BodyLimitMiddleware  # noqa: E402
 from soundboard.consumers import LiveConsumer  # noqa: E402
+
+# Oversized bodies are refused before anything reads them (inside daphne, then again at the ASGI layer).
+daphne_edge.install()
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": BodyLimitMiddleware(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter([path("ws/live/", LiveConsumer.as_asgi())]))
         ),

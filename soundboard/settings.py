@@ -249,6 +249,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# The web process's edge (edge.daphne, edge.asgi) refuses larger bodies with 413 before reading them:
+# signed-in requests (several uploads at once) and requests without credentials (sign-in forms only).
+REQUEST_MAX_BODY_MB: int = env.int("REQUEST_MAX_BODY_MB", default=100)
+REQUEST_MAX_ANONYMOUS_BODY_KB: int = env.int("REQUEST_MAX_ANONYMOUS_BODY_KB", default=64)
 
 # --- Celery ---------------------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL
