@@ -10,10 +10,15 @@ from allauth.socialaccount.models import SocialLogin
 from django.conf import settings
 from django.http import HttpRequest
 
+from accounts.clientip import client_ip
 from accounts.models import User
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def get_client_ip(self, request: HttpRequest) -> str:
+        # allauth's per-IP sign-in limits must see the same address as every other limit of the project.
+        return client_ip(request)
+
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return bool(getattr(settings, "ACCOUNT_ALLOW_SIGNUP", True))
 

@@ -172,7 +172,24 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_UNIQUE_EMAIL = True
-ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="none")
+# Who may create an account: "open" (anyone), "domain" (addresses under SIGNUP_EMAIL_DOMAINS, proven by a
+# verification mail), "invite" (a single-use link made by staff) or "closed". Social sign-ups obey it too.
+SIGNUP: str = env.str("SIGNUP", default="open")
+SIGNUP_EMAIL_DOMAINS: list[str] = [d.strip().lower().lstrip("@") for d in env.list("SIGNUP_EMAIL_DOMAINS", default=[])]
+if SIGNUP not in ("open", "domain", "invite", "closed"):
+    raise ImproperlyConfigured(f"SIGNUP must be open, domain, invite or closed, not {SIGNUP!r}.")
+if SIGNUP == "domain" and not SIGNUP_EMAIL_DOMAINS:
+    raise ImproperlyConfigured("SIGNUP=domain needs SIGNUP_EMAIL_DOMAINS (e.g. example.com,example.org).")
+# none | optional | mandatory. When on, the plan's first credits arrive with the first verified address.
+ACCOUNT_EMAIL_VERIFICATION = env.str(
+    "ACCOUNT_EMAIL_VERIFICATION", default="mandatory" if SIGNUP == "domain" else "none"
+)
+if SIGNUP == "domain" and ACCOUNT_EMAIL_VERIFICATION != "mandatory":
+    # Anyone can type an address under the domain; only a verification mail proves they own it.
+    raise ImproperlyConfigured("SIGNUP=domain needs ACCOUNT_EMAIL_VERIFICATION=mandatory.")
+# How many reverse proxies in front of daphne append to X-Forwarded-For. 0: the header is ignored (a client
+# could write anything in it); N: the client is the Nth address from the right (see accounts.clientip).
+TRUSTED_PROXY_COUNT: int = env.int("TRUSTED_PROXY_COUNT", default=0)
 ACCOUNT_SESSION_REMEMBER = True
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
