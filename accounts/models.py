@@ -133,6 +133,9 @@ class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
             models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
         )
 
+    def revoke_all(self) -> int:
+        return self.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+
 
 class ApiToken(models.Model):
     """A bearer token for the JSON API. Only its SHA-256 is stored; the raw token is shown once."""

@@ -1,4 +1,5 @@
-"""Keep live connections honest when an account is disabled by any route (admin form, shell, service)."""
+"""Keep live connections and API tokens honest when an account changes by any route (admin form, allauth's
+password pages, `changepassword`, the shell, a service)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from django.db import transaction
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 
-from accounts.models import User
+from accounts.models import ApiToken, User
 
 
 @receiver(pre_save, sender=User)
@@ -19,6 +20,35 @@ def remember_active_flag(sender: type[User], instance: User, **kwargs: Any) -> N
         return
     previous = User.objects.filter(pk=instance.pk).values_list("is_active", flat=True).first()
     instance._was_active = bool(previous)  # type: ignore[attr-defined]
+
+
+def _password_replaced(instance: User, update_fields: Any) -> bool:
+    if instance.pk is None or (update_fields is not None and "password" not in update_fields):
+        return False
+    # Django keeps the raw password in `_password` from set_password() until the save: a new password is
+    # being stored. Its transparent re-hash on login (a hasher upgrade) clears it first, so it doesn't count:
+    # a Django upgrade must not kill every token.
+    if getattr(instance, "_password", None) is not None:
+        return True
+    # "Disable password-based sign-in" (set_unusable_password) is a change too.
+    if not instance.has_usable_password():
+        previous = User.objects.filter(pk=instance.pk).values_list("password", flat=True).first()
+        return previous is not None and previous != instance.password
+    return False
+
+
+@receiver(pre_save, sender=User)
+def remember_password_change(sender: type[User], instance: User, **kwargs: Any) -> None:
+    instance._password_replaced = _password_replaced(instance, kwargs.get("update_fields"))  # type: ignore[attr-defined]
+
+
+@receiver(post_save, sender=User)
+def revoke_tokens_after_password_change(sender: type[User], instance: User, **kwargs: Any) -> None:
+    # A password change is how someone locks out whoever learned the old one: their tokens must die with it
+    # (Django already ends the other sessions).
+    if getattr(instance, "_password_replaced", False):
+        instance._password_replaced = False  # type: ignore[attr-defined]
+        ApiToken.objects.filter(user=instance).revoke_all()
 
 
 @receiver(post_save, sender=User)

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from allauth.account.decorators import reauthentication_required
+from allauth.core.exceptions import ReauthenticationRequired
 from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.forms import ApiTokenForm, ProfileForm
 from accounts.models import ApiToken
@@ -16,6 +25,28 @@ from soundboard.types import AuthedRequest
 
 def _tokens(request: AuthedRequest) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=request.user)
+
+
+def recently_authenticated(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Ask for the password again unless the user confirmed it in the last few minutes (allauth's
+    reauthentication): a stolen session cookie alone must not mint long-lived API credentials.
+
+    Without JavaScript allauth keeps the POST and replays it after the password; an htmx request cannot
+    follow that dance inside a fragment, so the whole page goes to the password prompt and comes back here.
+    """
+    guarded = reauthentication_required(view)
+
+    @wraps(view)
+    def wrapper(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return guarded(request, *args, **kwargs)
+        except ReauthenticationRequired:
+            if not request.htmx:
+                raise
+            back = urlencode({"next": reverse("accounts:profile")})
+            return HttpResponseClientRedirect(f"{reverse('account_reauthenticate')}?{back}")
+
+    return wrapper
 
 
 @require_http_methods(["GET", "POST"])
@@ -40,6 +71,7 @@ def profile(request: AuthedRequest) -> HttpResponse:
 
 
 @require_POST
+@recently_authenticated
 def create_token(request: AuthedRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST)
     if not form.is_valid():

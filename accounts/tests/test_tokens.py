@@ -9,7 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import ApiToken, hash_token
-from accounts.tests.factories import UserFactory
+from accounts.tests.factories import PASSWORD, UserFactory
 
 
 def bearer(raw: str) -> dict[str, str]:
@@ -94,8 +94,14 @@ def test_anonymous_api_calls_get_401_in_json():
     assert response["Content-Type"].startswith("application/json")
 
 
+def reauthenticate(client: Client) -> None:
+    response = client.post("/accounts/reauthenticate/", {"password": PASSWORD})
+    assert response.status_code == 302, response.content
+
+
 @pytest.mark.django_db
 def test_profile_creates_a_token_shown_once_and_lists_it(authed_client, user):
+    reauthenticate(authed_client)
     response = authed_client.post(
         "/profile/tokens/", {"name": "stream deck", "expires_in": "30"}, HTTP_HX_REQUEST="true"
     )
@@ -114,6 +120,7 @@ def test_profile_creates_a_token_shown_once_and_lists_it(authed_client, user):
 
 @pytest.mark.django_db
 def test_a_token_without_a_name_is_refused_with_the_reason(authed_client, user):
+    reauthenticate(authed_client)
     response = authed_client.post("/profile/tokens/", {"name": "   "}, HTTP_HX_REQUEST="true")
     assert response.status_code == 400
     assert (
