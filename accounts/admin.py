@@ -11,6 +11,7 @@ from django.template.response import TemplateResponse
 
 from accounts import services
 from accounts.models import ApiToken, Plan, User
+from soundboard.errors import UserError
 
 
 class ChangePlanForm(forms.Form):
@@ -49,7 +50,8 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ("plan", "is_active", "is_staff")
     list_select_related = ("plan",)
     search_fields = ("email", "name")
-    readonly_fields = ("last_login", "date_joined")
+    # The balance moves only through ledger rows: the "Add or remove credits" action is the way.
+    readonly_fields = ("credits", "last_login", "date_joined")
     actions = ("disable_users", "enable_users", "change_plan", "adjust_credits")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
@@ -60,13 +62,38 @@ class UserAdmin(BaseUserAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> tuple[str, ...]:
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            # Staff who may edit users must not hand themselves (or a friend) the keys to everything.
+            fields += ("is_superuser", "groups", "user_permissions")
+        return fields
+
+    def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        # A superuser's page (and its password form) is view-only for other staff: editing the email and
+        # resetting the password would be a takeover, unticking "active" a lock-out.
+        if obj is not None and isinstance(request.user, User) and not obj.can_be_managed_by(request.user):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        if obj is not None and isinstance(request.user, User) and not obj.can_be_managed_by(request.user):
+            return False
+        return super().has_delete_permission(request, obj)
+
     @admin.action(description="Disable selected users (ends their sessions, sockets and tokens)")
     def disable_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        count = 0
-        for user in queryset.exclude(pk=request.user.pk or 0):
-            services.set_active(user=user, active=False)
-            count += 1
+        assert isinstance(request.user, User)
+        count, refused = 0, []
+        for user in queryset:
+            try:
+                services.set_active(user=user, active=False, by=request.user)
+                count += 1
+            except UserError as exc:
+                refused.append(f"{user.email} ({exc.detail})")
         self.message_user(request, f"Disabled {count} user(s).", messages.SUCCESS)
+        if refused:
+            self.message_user(request, "Not disabled: " + "; ".join(refused), messages.WARNING)
 
     @admin.action(description="Enable selected users")
     def enable_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:

@@ -11,6 +11,7 @@ from pydantic import Field
 
 from accounts import services
 from accounts.models import Plan, User
+from soundboard.errors import UserError
 from soundboard.types import AuthedRequest
 
 router = Router(tags=["admin"])
@@ -111,8 +112,9 @@ def update_user(request: AuthedRequest, user_id: int, payload: UserUpdate) -> Ad
 
     _staff(request)
     user = get_object_or_404(User, pk=user_id)
+    services.check_can_manage(user=user, by=request.user)
     if payload.is_active is False and user.pk == request.user.pk:
-        raise HttpError(400, "You cannot disable your own account.")
+        raise UserError("You cannot disable your own account.", 400)
     if payload.plan_id is not None:
         plan = Plan.objects.filter(pk=payload.plan_id).first()
         if plan is None:
@@ -126,7 +128,7 @@ def update_user(request: AuthedRequest, user_id: int, payload: UserUpdate) -> Ad
             raise HttpError(400, "Changing credits needs a reason (it goes on the ledger).")
         adjust(user=user, amount=payload.credits - user.credits, reason=payload.reason, by=request.user)
     if payload.is_active is not None:
-        services.set_active(user=user, active=payload.is_active)
+        services.set_active(user=user, active=payload.is_active, by=request.user)
     return AdminUserOut.of(User.objects.select_related("plan").get(pk=user.pk))
 
 
@@ -134,9 +136,7 @@ def update_user(request: AuthedRequest, user_id: int, payload: UserUpdate) -> Ad
 def disable_user(request: AuthedRequest, user_id: int) -> AdminUserOut:
     _staff(request)
     user = get_object_or_404(User, pk=user_id)
-    if user.pk == request.user.pk:
-        raise HttpError(400, "You cannot disable your own account.")
-    services.set_active(user=user, active=False)
+    services.set_active(user=user, active=False, by=request.user)
     return AdminUserOut.of(User.objects.select_related("plan").get(pk=user.pk))
 
 

@@ -102,6 +102,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         parts = self.display_name.replace(".", " ").split()
         return "".join(p[0] for p in parts[:2]).upper() or "?"
 
+    def can_be_managed_by(self, actor: User) -> bool:
+        """Whether `actor` (staff) may change this account: only a superuser touches a superuser, or a staff
+        member could disable, rename or take over (email, then a reset) the accounts above them."""
+        return actor.is_superuser or not self.is_superuser
+
     def clean(self) -> None:
         super().clean()
         self.email = normalize_email(self.email)
