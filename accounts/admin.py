@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from allauth.account.decorators import secure_admin_login
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -12,6 +13,11 @@ from django.template.response import TemplateResponse
 from accounts import services
 from accounts.models import ApiToken, Plan, User
 from soundboard.errors import UserError
+
+# One way in, with one set of limits: the admin's own login form would check passwords without allauth's
+# per-IP and per-account lockout, so it sends everyone to the site's sign-in page (and refuses signed-in
+# non-staff instead of looping them back).
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 
 class ChangePlanForm(forms.Form):
