@@ -22,7 +22,7 @@ def _staff(request: AuthedRequest) -> None:
         raise HttpError(403, "Admins only.")
 
 
-class PlanOut(Schema):
+class AdminPlanOut(Schema):
     id: int
     code: str
     name: str
@@ -35,7 +35,7 @@ class AdminUserOut(Schema):
     id: int
     email: str
     name: str
-    plan: PlanOut | None
+    plan: AdminPlanOut | None
     credits: int
     is_active: bool
     is_admin: bool
@@ -49,7 +49,7 @@ class AdminUserOut(Schema):
             id=user.pk,
             email=user.email,
             name=user.name,
-            plan=PlanOut.model_validate(plan, from_attributes=True) if plan else None,
+            plan=AdminPlanOut.model_validate(plan, from_attributes=True) if plan else None,
             credits=user.credits,
             is_active=user.is_active,
             is_admin=user.is_staff,
@@ -94,7 +94,7 @@ def list_users(request: AuthedRequest, paging: Query[Paging]) -> UserPage:
     )
 
 
-@router.get("/users/plans/list", response=list[PlanOut])
+@router.get("/users/plans/list", response=list[AdminPlanOut])
 def list_plans(request: AuthedRequest) -> list[Plan]:
     _staff(request)
     return list(Plan.objects.all())

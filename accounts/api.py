@@ -9,7 +9,7 @@ from soundboard.types import AuthedRequest
 router = Router(tags=["accounts"])
 
 
-class PlanOut(Schema):
+class PlanSummaryOut(Schema):
     code: str
     name: str
     credits: int
@@ -20,7 +20,7 @@ class MeOut(Schema):
     id: int
     email: str
     name: str
-    plan: PlanOut | None
+    plan: PlanSummaryOut | None
     credits: int
     is_admin: bool
 
@@ -33,7 +33,7 @@ def me(request: AuthedRequest) -> MeOut:
         id=user.pk,
         email=user.email,
         name=user.display_name,
-        plan=PlanOut(code=plan.code, name=plan.name, credits=plan.credits, max_credits=plan.max_credits)
+        plan=PlanSummaryOut(code=plan.code, name=plan.name, credits=plan.credits, max_credits=plan.max_credits)
         if plan
         else None,
         credits=user.credits,
