@@ -376,6 +376,28 @@ NORMALIZED_TARGET_TP: float = env.float("NORMALIZED_TARGET_TP", default=-2.0)
 NORMALIZED_TARGET_LRA: float = env.float("NORMALIZED_TARGET_LRA", default=7.0)
 # Uploads above Django's in-memory limit stream to disk; the size limit itself is checked per file.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Every uploaded file goes through one handler that stops writing past SOUNDS_MAX_UPLOAD_MB, into var/tmp.
+FILE_UPLOAD_HANDLERS = ["sounds.upload_handlers.CappedUploadHandler"]
+FILE_UPLOAD_TEMP_DIR = VAR_DIR / "tmp"
+FILE_UPLOAD_TEMP_DIR.mkdir(parents=True, exist_ok=True)
+# Per user: uploads and TTS requests ("<count>/<window>"), the total size of their uploads, and how many of
+# their uploads / TTS lines may wait for the workers at once.
+UPLOAD_RATE_LIMIT: str = env.str("UPLOAD_RATE_LIMIT", default="20/10m")
+TTS_RATE_LIMIT: str = env.str("TTS_RATE_LIMIT", default="10/10m")
+SOUNDS_USER_QUOTA_MB: int = env.int("SOUNDS_USER_QUOTA_MB", default=500)
+SOUNDS_MAX_PENDING_PER_USER: int = env.int("SOUNDS_MAX_PENDING_PER_USER", default=10)
+TTS_MAX_PENDING_PER_USER: int = env.int("TTS_MAX_PENDING_PER_USER", default=3)
+# The longest audio any worker decodes or normalizes (scanned music included; uploads stop at
+# SOUNDS_MAX_DURATION_S), and the largest file an ffmpeg/espeak-ng child may write.
+SOUNDS_MAX_TRACK_DURATION_S: int = env.int("SOUNDS_MAX_TRACK_DURATION_S", default=3600)
+SOUNDS_CHILD_MAX_FILE_MB: int = env.int("SOUNDS_CHILD_MAX_FILE_MB", default=512)
+# How sound files are sent: "stream" (chunks from the web process), or handed to the reverse proxy with
+# "x-accel-redirect" (nginx; SOUNDS_FILE_SERVING_PREFIX is an internal location aliased to SOUNDS_ROOT) or
+# "x-sendfile" (Apache, lighttpd; the header carries the absolute path).
+SOUNDS_FILE_SERVING: str = env.str("SOUNDS_FILE_SERVING", default="stream")
+SOUNDS_FILE_SERVING_PREFIX: str = env.str("SOUNDS_FILE_SERVING_PREFIX", default="/internal-sounds/")
+if SOUNDS_FILE_SERVING not in ("stream", "x-accel-redirect", "x-sendfile"):
+    raise ImproperlyConfigured("SOUNDS_FILE_SERVING must be stream, x-accel-redirect or x-sendfile.")
 
 # --- Player ---------------------------------------------------------------------------------------------
 PLAYER_AUDIO_OUTPUT: str = env.str("PLAYER_AUDIO_OUTPUT", default="auto")

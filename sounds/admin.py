@@ -13,10 +13,12 @@ class SoundAdmin(admin.ModelAdmin[Sound]):
     list_display = ("name", "type", "duration", "play_count", "is_normalized", "normalization_mode", "created_at")
     list_filter = ("type", "is_normalized", "normalization_mode")
     search_fields = ("name", "search_name", "filename", "hash")
+    # File names are made by the server (upload, scan, extraction) and must never be typed in: one edited to
+    # `../../.env` would turn the download URL into a way to read any file.
     readonly_fields = (
-        "search_name", "hash", "size", "duration", "file_mtime", "normalized_filename", "normalized_duration",
-        "normalized_size", "normalized_hash", "loudness_i", "loudness_tp", "loudness_lra", "normalization_mode",
-        "normalization_error", "created_at", "updated_at",
+        "filename", "thumbnail", "search_name", "hash", "size", "duration", "file_mtime", "normalized_filename",
+        "normalized_duration", "normalized_size", "normalized_hash", "loudness_i", "loudness_tp", "loudness_lra",
+        "normalization_mode", "normalization_error", "created_at", "updated_at",
     )  # fmt: skip
     list_select_related = ("uploaded_by",)
     actions = ("normalize_selected", "force_normalize_selected", "delete_with_files")

@@ -13,10 +13,13 @@ from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from pydantic import Field
 
+from api.pagination import PageQuery, page_of
 from soundboard.types import AuthedRequest
 from sounds import services
+from sounds.files import IMAGE_CONTENT_TYPES, serve_file
 from sounds.models import PlaySource, Sound, SoundType
 from sounds.scanner import LOCK_KEY
+from sounds.upload_handlers import refusal
 
 router = Router(tags=["sounds"])
 files_router = Router(tags=["files"])
@@ -47,11 +50,10 @@ class SoundPage(Schema):
     page_size: int
 
 
-class SoundFilters(Schema):
+class SoundFilters(PageQuery):
     types: list[str] = Field(default_factory=list)
     q: str = Field(default="", max_length=100)
     sort: str = Field(default="name", pattern="^(name|popular|newest|longest)$")
-    page: int = Field(default=1, ge=1)
     page_size: int = Field(default=50, ge=1, le=500)
 
 
@@ -68,14 +70,12 @@ def _require_staff(request: AuthedRequest) -> None:
 
 @router.get("/", response=SoundPage)
 def list_sounds(request: AuthedRequest, filters: Query[SoundFilters]) -> SoundPage:
-    qs = Sound.objects.all()
+    qs = Sound.objects.visible_to(request.user)
     if filters.types:
         # Unknown types simply match nothing (the seed's behaviour), rather than erroring.
         qs = qs.of_types([t for t in filters.types if t in VALID_TYPES])
     qs = qs.search(filters.q).sorted_by(filters.sort)
-    total = qs.count()
-    start = (filters.page - 1) * filters.page_size
-    items = list(qs[start : start + filters.page_size])
+    items, total = page_of(qs, filters)
     return SoundPage(
         items=[SoundOut.model_validate(s, from_attributes=True) for s in items],
         total=total,
@@ -86,7 +86,13 @@ def list_sounds(request: AuthedRequest, filters: Query[SoundFilters]) -> SoundPa
 
 
 @router.post("/upload", response={201: SoundOut})
-def upload_sound(request: AuthedRequest, file: File[UploadedFile]) -> Status[Sound]:
+def upload_sound(request: AuthedRequest, file: File[UploadedFile | None] = None) -> Status[Sound]:
+    # Optional for the parser only: a file the upload handler stopped is absent, and deserves its 413.
+    refused = refusal(request)
+    if refused is not None:
+        raise refused
+    if file is None:
+        raise HttpError(400, "file: Field required")
     sound = services.import_upload(uploaded=file, user=request.user)
     return Status(201, sound)
 
@@ -183,23 +189,40 @@ def normalize_one(
     return _queue(request, [sound.pk], force, one_pass)
 
 
-@files_router.get("/sounds/{sound_id}/download", url_name="sound_download")
-def download(request: AuthedRequest, sound_id: int) -> HttpResponse:
-    from sounds.files import serve_file
+def _visible_sound(request: AuthedRequest, sound_id: int) -> Sound:
+    return get_object_or_404(Sound.objects.visible_to(request.user), pk=sound_id)
 
-    sound = get_object_or_404(Sound, pk=sound_id)
+
+def _audio_answer(request: AuthedRequest, sound_id: int, *, inline: bool) -> HttpResponse:
+    sound = _visible_sound(request, sound_id)
     path = sound.playable_path()
     if path is None:
         raise HttpError(404, "The sound's file is missing.")
-    return serve_file(request, path, download_name=f"{sound.name}{path.suffix}")
+    return serve_file(request, path, download_name=f"{sound.name}{path.suffix}", inline=inline)
+
+
+@files_router.get("/sounds/{sound_id}/download", url_name="sound_download")
+def download(request: AuthedRequest, sound_id: int) -> HttpResponse:
+    """The sound's file as an attachment (the normalized one when there is one)."""
+    return _audio_answer(request, sound_id, inline=False)
+
+
+@files_router.get("/sounds/{sound_id}/preview", url_name="sound_preview")
+def preview(request: AuthedRequest, sound_id: int) -> HttpResponse:
+    """The same file inline, for the page's audio element; anything not of an audio type is still an attachment."""
+    return _audio_answer(request, sound_id, inline=True)
 
 
 @files_router.get("/sounds/{sound_id}/thumbnail", url_name="sound_thumbnail")
 def thumbnail(request: AuthedRequest, sound_id: int) -> HttpResponse:
-    from sounds.files import serve_file
-
-    sound = get_object_or_404(Sound, pk=sound_id)
-    path = sound.thumbnail_path
+    sound = _visible_sound(request, sound_id)
+    path = sound.safe_thumbnail_path()
     if path is None or not path.is_file():
         raise HttpError(404, "This sound has no thumbnail.")
-    return serve_file(request, path, download_name=f"{sound.name}{path.suffix}", max_age=3600)
+    return serve_file(
+        request,
+        path,
+        download_name=f"{sound.name}{path.suffix}",
+        allowed_types=IMAGE_CONTENT_TYPES,
+        max_age=3600,
+    )

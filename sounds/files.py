@@ -1,35 +1,85 @@
-"""Serve a file with the right type, a download name, and HTTP Range support (so previews can seek)."""
+"""Serve a stored file: a type from an allowlist, safe headers, HTTP Range support, streamed in chunks.
+
+Whatever a file holds, the browser must not run it: the type comes from an allowlist by the stored extension
+(which the server chose from the detected container), anything else is `application/octet-stream`; every
+answer carries `nosniff` and a `sandbox` CSP (a document that is rendered anyway gets no script, no origin);
+downloads are attachments, and only the preview of an audio type is inline.
+
+Streaming: Django under ASGI collects a *sync* iterator into a list before sending it (the whole file in
+memory), so `FileStream` hands daphne each chunk as it is read, in a worker thread. With
+SOUNDS_FILE_SERVING set, the reverse proxy sends the file instead (X-Accel-Redirect / X-Sendfile).
+"""
 
 from __future__ import annotations
 
-import mimetypes
+import asyncio
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
+from typing import cast
 from urllib.parse import quote
 
-from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+from sounds.audio import AUDIO_CONTENT_TYPES
+from sounds.models import clean_name
+from sounds.paths import contained, is_contained
+
 CHUNK = 64 * 1024
-AUDIO_TYPES = {
-    ".mp3": "audio/mpeg", ".wav": "audio/wav", ".flac": "audio/flac", ".ogg": "audio/ogg", ".oga": "audio/ogg",
-    ".opus": "audio/ogg", ".m4a": "audio/mp4", ".aac": "audio/aac", ".webm": "audio/webm", ".aiff": "audio/aiff",
-    ".wma": "audio/x-ms-wma",
-}  # fmt: skip
+OCTET_STREAM = "application/octet-stream"
+IMAGE_CONTENT_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
+FILE_CSP = "sandbox; default-src 'none'"
+# Digits are capped so int() never meets a 5000-digit number (Python refuses those: a 500 otherwise).
+_SINGLE_RANGE = re.compile(r"(\d{1,18})?-(\d{1,18})?")
+_NUMERIC_SPEC = re.compile(r"[\d\s,\-]*")
 
 
-def content_type_for(path: Path) -> str:
-    return AUDIO_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+class Unsatisfiable(Exception):
+    pass
 
 
-def content_disposition(filename: str, inline: bool = True) -> str:
+def content_type_for(path: Path, allowed: Mapping[str, str] = AUDIO_CONTENT_TYPES) -> str:
+    return allowed.get(path.suffix.lower(), OCTET_STREAM)
+
+
+def content_disposition(filename: str, inline: bool = False) -> str:
+    filename = clean_name(filename) or "download"
     ascii_name = filename.encode("ascii", "ignore").decode().replace('"', "").replace("\\", "") or "download"
     kind = "inline" if inline else "attachment"
     return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
 
 
-def _read_range(path: Path, start: int, length: int) -> Iterator[bytes]:
+def parse_range(header: str, size: int) -> tuple[int, int] | None:
+    """The (start, end) of a single satisfiable byte range; None to send the whole file.
+
+    A header in another unit or that isn't a byte range at all is ignored (RFC 9110 lets a server do so).
+    A numeric one we won't serve (several ranges, negative, reversed, past the end, absurdly long numbers)
+    raises Unsatisfiable: a 416.
+    """
+    header = header.strip()
+    if not header.lower().startswith("bytes="):
+        return None
+    spec = header[6:].strip()
+    if not _NUMERIC_SPEC.fullmatch(spec):
+        return None
+    match = _SINGLE_RANGE.fullmatch(spec)
+    if match is None or size == 0 or not (match.group(1) or match.group(2)):
+        raise Unsatisfiable(spec)
+    first, last = match.groups()
+    if first is None:  # "bytes=-500": the last 500 bytes
+        suffix = int(last)
+        if suffix == 0:
+            raise Unsatisfiable(spec)
+        return max(size - suffix, 0), size - 1
+    start = int(first)
+    end = int(last) if last is not None else size - 1
+    if start >= size or end < start:
+        raise Unsatisfiable(spec)
+    return start, min(end, size - 1)
+
+
+def _read(path: Path, start: int, length: int) -> Iterator[bytes]:
     with path.open("rb") as fh:
         fh.seek(start)
         remaining = length
@@ -41,32 +91,72 @@ def _read_range(path: Path, start: int, length: int) -> Iterator[bytes]:
             yield chunk
 
 
-def serve_file(request: HttpRequest, path: Path, *, download_name: str, max_age: int = 0) -> HttpResponse:
-    size = path.stat().st_size
-    content_type = content_type_for(path)
-    header = request.headers.get("Range", "")
-    match = _RANGE.match(header.strip()) if header else None
-    response: HttpResponse | StreamingHttpResponse | FileResponse
-    if match and (match.group(1) or match.group(2)):
-        first, last = match.groups()
-        if first:
-            start = int(first)
-            end = min(int(last), size - 1) if last else size - 1
-        else:  # "bytes=-500": the last 500 bytes
-            start = max(size - int(last), 0)
-            end = size - 1
-        if start >= size or start > end:
+class FileStream(StreamingHttpResponse):
+    """Sync iteration for WSGI and tests; under ASGI one chunk at a time, each read in a thread."""
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        # Made from a sync generator (see serve_file), so streaming_content is a sync iterator.
+        chunks = cast(Iterator[bytes], self.streaming_content)
+        while (chunk := await asyncio.to_thread(next, chunks, None)) is not None:
+            yield chunk
+
+
+def _secure(response: HttpResponse | StreamingHttpResponse) -> None:
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = FILE_CSP
+
+
+def _offloaded(path: Path, content_type: str) -> HttpResponse | None:
+    mode = settings.SOUNDS_FILE_SERVING
+    if mode == "stream":
+        return None
+    response = HttpResponse(content_type=content_type)
+    if mode == "x-accel-redirect" and is_contained(path, settings.SOUNDS_ROOT):
+        relative = path.relative_to(Path(settings.SOUNDS_ROOT).resolve()).as_posix()
+        response["X-Accel-Redirect"] = settings.SOUNDS_FILE_SERVING_PREFIX.rstrip("/") + "/" + quote(relative)
+    elif mode == "x-sendfile":
+        response["X-Sendfile"] = str(path)
+    else:
+        return None
+    return response
+
+
+def serve_file(
+    request: HttpRequest,
+    path: Path,
+    *,
+    download_name: str,
+    inline: bool = False,
+    allowed_types: Mapping[str, str] = AUDIO_CONTENT_TYPES,
+    max_age: int = 0,
+) -> HttpResponse:
+    """Answer with the file at `path`, which must lie under SOUNDS_ROOT or MEDIA_ROOT (else 404)."""
+    try:
+        path = contained(path)
+        size = path.stat().st_size
+    except (ValueError, OSError, RuntimeError) as exc:
+        raise Http404("No such file.") from exc
+    content_type = content_type_for(path, allowed_types)
+    response: HttpResponse | StreamingHttpResponse
+    offloaded = _offloaded(path, content_type)
+    if offloaded is not None:
+        response = offloaded
+    else:
+        try:
+            wanted = parse_range(request.headers.get("Range", ""), size)
+        except Unsatisfiable:
             response = HttpResponse(status=416)
             response["Content-Range"] = f"bytes */{size}"
+            _secure(response)
             return response
-        length = end - start + 1
-        response = StreamingHttpResponse(_read_range(path, start, length), status=206, content_type=content_type)
-        response["Content-Range"] = f"bytes {start}-{end}/{size}"
-        response["Content-Length"] = str(length)
-    else:
-        response = FileResponse(path.open("rb"), content_type=content_type)
-        response["Content-Length"] = str(size)
-    response["Accept-Ranges"] = "bytes"
-    response["Content-Disposition"] = content_disposition(download_name)
+        start, end = wanted if wanted is not None else (0, size - 1)
+        response = FileStream(_read(path, start, end - start + 1), content_type=content_type)
+        if wanted is not None:
+            response.status_code = 206
+            response["Content-Range"] = f"bytes {start}-{end}/{size}"
+        response["Content-Length"] = str(end - start + 1 if size else 0)
+        response["Accept-Ranges"] = "bytes"
+    _secure(response)
+    response["Content-Disposition"] = content_disposition(download_name, inline=inline and content_type != OCTET_STREAM)
     response["Cache-Control"] = f"private, max-age={max_age}" if max_age else "private, no-cache"
     return response  # type: ignore[return-value]

@@ -7,8 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+
+from sounds.paths import is_contained
 
 
 class SoundType(models.TextChoices):
@@ -35,6 +38,35 @@ def fold(text: str) -> str:
     """Lower-case without accents: what search compares, so "cafe" finds "Café"."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def clean_name(text: str) -> str:
+    """A display name on one line: control and format characters (CR/LF from a video title, bidi overrides,
+    NUL) become spaces and runs of whitespace fold into one. Every place that makes a name uses it."""
+    text = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in text)
+    return " ".join(text.split())
+
+
+def validate_relative_name(value: str) -> None:
+    """A stored file name stays a plain relative path inside its folder: no `..`, no absolute path, no
+    backslash or control characters. (Serving and playing also resolve the path; this keeps bad values out.)"""
+    if not value:
+        return
+    parts = value.split("/")
+    if (
+        value.startswith("/")
+        or "\\" in value
+        or any(part in ("", ".", "..") for part in parts)
+        or any(unicodedata.category(c) == "Cc" for c in value)
+    ):
+        raise ValidationError("%(value)s is not a plain file name inside the folder.", params={"value": value})
+
+
+def inside(path: Path | None, root: Path) -> Path | None:
+    """`path` resolved, when it (links followed) stays under `root`; else None."""
+    if path is None or not is_contained(path, root):
+        return None
+    return path.resolve()
 
 
 def originals_dir(sound_type: str) -> Path:
@@ -71,6 +103,15 @@ class SoundQuerySet(models.QuerySet["Sound"]):
     def normalized(self) -> SoundQuerySet:
         return self.filter(is_normalized=True)
 
+    def visible_to(self, user: Any) -> SoundQuerySet:
+        """What `user` sees on the board: a sound whose normalization failed only to its uploader and staff."""
+        if user.is_staff:
+            return self
+        return self.filter(Q(is_normalized=True) | Q(normalization_error="") | Q(uploaded_by=user.pk))
+
+    def uploaded_by_user(self, user_id: int) -> SoundQuerySet:
+        return self.filter(uploaded_by=user_id, type=SoundType.SDB)
+
     def needing_normalization(self) -> SoundQuerySet:
         return self.filter(is_normalized=False)
 
@@ -80,7 +121,12 @@ class Sound(models.Model):
     name = models.CharField(max_length=255)
     # Folded copy of name, kept in step by save(): search is a plain indexed LIKE, fast on any database.
     search_name = models.CharField(max_length=255, db_index=True, editable=False)
-    filename = models.CharField(max_length=500, db_index=True, help_text="Relative to the type's originals folder.")
+    filename = models.CharField(
+        max_length=500,
+        db_index=True,
+        validators=[validate_relative_name],
+        help_text="Relative to the type's originals folder.",
+    )
     duration = models.PositiveIntegerField(default=0, help_text="Milliseconds.")
     size = models.PositiveBigIntegerField(default=0, help_text="Bytes.")
     hash = models.CharField(max_length=64, help_text="SHA-256 of the original file.")
@@ -89,7 +135,7 @@ class Sound(models.Model):
     play_count = models.PositiveIntegerField(default=0)
 
     is_normalized = models.BooleanField(default=False, db_index=True)
-    normalized_filename = models.CharField(max_length=500, blank=True)
+    normalized_filename = models.CharField(max_length=500, blank=True, validators=[validate_relative_name])
     normalized_duration = models.PositiveIntegerField(null=True, blank=True)
     normalized_size = models.PositiveBigIntegerField(null=True, blank=True)
     normalized_hash = models.CharField(max_length=64, blank=True)
@@ -99,7 +145,9 @@ class Sound(models.Model):
     normalization_mode = models.CharField(max_length=10, choices=NormalizationMode.choices, blank=True)
     normalization_error = models.CharField(max_length=300, blank=True)
 
-    thumbnail = models.CharField(max_length=500, blank=True, help_text="Relative to the thumbnails folder.")
+    thumbnail = models.CharField(
+        max_length=500, blank=True, validators=[validate_relative_name], help_text="Relative to the thumbnails folder."
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="uploaded_sounds"
     )
@@ -123,6 +171,10 @@ class Sound(models.Model):
         return self.name
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        # Whatever code path sets them, a name is one clean line and file names stay inside their folders.
+        self.name = clean_name(self.name)[:255]
+        for value in (self.filename, self.normalized_filename, self.thumbnail):
+            validate_relative_name(value)
         self.search_name = fold(self.name)[:255]
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "name" in update_fields:
@@ -141,12 +193,32 @@ class Sound(models.Model):
     def thumbnail_path(self) -> Path | None:
         return thumbnails_dir() / self.thumbnail if self.thumbnail else None
 
+    @property
+    def normalization_failed(self) -> bool:
+        return bool(self.normalization_error) and not self.is_normalized
+
+    def safe_original_path(self) -> Path | None:
+        return inside(self.original_path, originals_dir(self.type))
+
+    def safe_normalized_path(self) -> Path | None:
+        return inside(self.normalized_path, normalized_dir(self.type))
+
+    def safe_thumbnail_path(self) -> Path | None:
+        return inside(self.thumbnail_path, thumbnails_dir())
+
     def playable_path(self) -> Path | None:
-        """The file to play or serve: the normalized one when it exists, else the original."""
-        normalized = self.normalized_path
+        """The file to play or serve: the normalized one when it exists, else the original while it waits.
+
+        None when the file is missing, when a stored name leads out of its folder, or when normalization
+        failed: such a sound is never played raw (it may be far too loud, or not what it claims to be).
+        """
+        if self.normalization_failed:
+            return None
+        normalized = self.safe_normalized_path()
         if self.is_normalized and normalized is not None and normalized.is_file():
             return normalized
-        return self.original_path if self.original_path.is_file() else None
+        original = self.safe_original_path()
+        return original if original is not None and original.is_file() else None
 
     def mark_played(self) -> None:
         # F() so concurrent plays never lose a count.

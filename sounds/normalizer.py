@@ -26,6 +26,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from sounds import limits
+from sounds.audio import max_track_s
 from sounds.models import NormalizationMode
 
 logger = logging.getLogger(__name__)
@@ -91,13 +93,20 @@ class SilentAudioError(NormalizationError):
 
 
 def _run(cmd: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run ffmpeg within the child limits, reading at most the longest track allowed (an input `-t`, so a
+    file that decodes far longer than its header says can't make it work for hours or write a huge file).
+
+    The messages are what the uploader reads on the board: ffmpeg's own output goes to the log only.
+    """
+    at = cmd.index("-i")
+    capped = [*cmd[:at], "-t", str(max_track_s() + 1), *cmd[at:]]
     try:
-        result = subprocess.run(cmd, capture_output=True, text=True, timeout=FFMPEG_TIMEOUT_S, check=False)
-    except subprocess.TimeoutExpired as exc:
-        raise NormalizationError("ffmpeg took too long") from exc
+        result = limits.run(capped, timeout=FFMPEG_TIMEOUT_S)
+    except limits.ChildLimitExceeded as exc:
+        raise NormalizationError(f"processing the audio was stopped: {exc}") from exc
     if result.returncode != 0:
-        last = (result.stderr.strip().splitlines() or ["ffmpeg failed"])[-1]
-        raise NormalizationError(f"ffmpeg failed: {last}")
+        logger.warning("ffmpeg failed (%s): %s", result.returncode, result.stderr.strip()[-500:])
+        raise NormalizationError("the audio could not be processed; it may be damaged")
     return result
 
 
@@ -106,7 +115,7 @@ def _last_json(text: str) -> dict[str, str]:
     end = text.rfind("}")
     start = text.rfind("{", 0, end)
     if start < 0 or end < 0:
-        raise NormalizationError("ffmpeg printed no loudness analysis")
+        raise NormalizationError("the loudness of the audio could not be measured")
     data: dict[str, str] = json.loads(text[start : end + 1])
     return data
 
@@ -161,7 +170,7 @@ def _measure_ebur128(path: Path) -> Measurement:
     lra = re.search(r"LRA:\s+(-?[\d.]+) LU", summary)
     peak = re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary)
     if found is None or lra is None or peak is None:
-        raise NormalizationError("ffmpeg printed no loudness analysis")
+        raise NormalizationError("the loudness of the audio could not be measured")
     return Measurement(
         input_i=_to_float(found.group(1)),
         input_tp=_to_float(peak.group(1)),

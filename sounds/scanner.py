@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from sounds import audio
-from sounds.models import TYPE_FOLDERS, Sound, SoundType, originals_dir
+from sounds.models import TYPE_FOLDERS, Sound, SoundType, clean_name, originals_dir, validate_relative_name
+from sounds.paths import is_contained
 
 logger = logging.getLogger(__name__)
 
@@ -59,14 +61,18 @@ class ScanResult:
 
 def humanize(filename: str) -> str:
     """'airhorn_LOUD-v2.mp3' -> 'Airhorn LOUD v2'."""
-    stem = Path(filename).stem
+    stem = clean_name(Path(filename).stem)
     words = re.sub(r"[_\-.]+", " ", stem).split()
     text = " ".join(words).strip() or "Untitled"
     return text[0].upper() + text[1:]
 
 
 def _walk(root: Path) -> Iterator[tuple[str, os.stat_result]]:
-    """Relative path and stat of every audio-looking file under root, without following symlinked folders."""
+    """Relative path and stat of every audio-looking file under root, without following symlinked folders.
+
+    A linked file is taken only when its target is inside root too: a link to /etc/passwd named horn.mp3 must
+    not become a sound (serving and playing would refuse it anyway, but it would still be read and listed).
+    """
     stack = [root]
     while stack:
         folder = stack.pop()
@@ -83,6 +89,9 @@ def _walk(root: Path) -> Iterator[tuple[str, os.stat_result]]:
                     if entry.name not in SKIP_DIRS or folder != root:
                         stack.append(Path(entry.path))
                 elif entry.is_file() and Path(entry.name).suffix.lower() in AUDIO_EXTENSIONS:
+                    if entry.is_symlink() and not is_contained(entry.path, root):
+                        logger.warning("Skipping %s: it links outside %s", entry.path, root)
+                        continue
                     yield Path(entry.path).relative_to(root).as_posix(), entry.stat()
             except OSError:
                 continue  # vanished between listing and stat: the next scan sees the truth
@@ -123,6 +132,8 @@ def _scan_type(sound_type: SoundType, result: ScanResult, *, dry_run: bool, prog
             continue
         try:
             _import_file(sound_type, root / rel, rel, st, row, known_hashes, result, label, dry_run=dry_run)
+        except ValidationError:
+            result.errors.append(f"{label!r}: the file name has control characters; rename the file")
         except FileNotFoundError:
             result.errors.append(f"{label}: vanished during the scan")
         except audio.NotAudioError as exc:
@@ -151,6 +162,7 @@ def _import_file(
     *,
     dry_run: bool,
 ) -> None:
+    validate_relative_name(rel)
     info = audio.probe(path)
     digest = audio.file_hash(path)
     if row is not None and row[3] == digest:

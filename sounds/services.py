@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import secrets
 import shutil
@@ -14,15 +15,20 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Sum
 from django.utils.text import slugify
 
+import ratelimits
 from accounts.models import User
 from soundboard.errors import UserError
-from sounds import audio, normalizer, progress
-from sounds.models import Sound, SoundType, normalized_dir, originals_dir
+from sounds import audio, normalizer, pending, progress
+from sounds.models import Sound, SoundType, clean_name, inside, normalized_dir, originals_dir
+from sounds.scanner import humanize
 
 logger = logging.getLogger(__name__)
+
+# A TTS slot whose task never reported back frees itself after the task's own time limit, and some.
+TTS_SLOT_TTL_S = 600
 
 
 # --- Normalization ----------------------------------------------------------------------------------------
@@ -34,7 +40,7 @@ class NormalizeOutcome:
 
 def forget_normalized(sound: Sound) -> None:
     """Drop a sound's normalized version (its original changed or is being re-normalized). Does not save."""
-    path = sound.normalized_path
+    path = sound.safe_normalized_path()
     if path is not None:
         path.unlink(missing_ok=True)
     sound.is_normalized = False
@@ -47,24 +53,32 @@ def forget_normalized(sound: Sound) -> None:
 
 
 def normalize_sound(*, sound: Sound, force: bool = False, one_pass: bool | None = None) -> NormalizeOutcome:
-    if sound.is_normalized and not force and sound.normalized_path and sound.normalized_path.is_file():
+    normalized = sound.safe_normalized_path()
+    if sound.is_normalized and not force and normalized is not None and normalized.is_file():
         return NormalizeOutcome("skipped", "already normalized")
-    source = sound.original_path
-    if not source.is_file():
+    source = sound.safe_original_path()
+    if source is None or not source.is_file():
         return _failed(sound, "the original file is missing")
+    limit_s = audio.max_track_s()
     try:
+        # Decoded, not read from the header: a header can claim 1 s for hours of audio.
+        length_ms = audio.decoded_duration_ms(source, cap_s=limit_s + 1)
         info = audio.probe(source)
     except (audio.NotAudioError, OSError) as exc:
         return _failed(sound, f"the original is not playable audio ({exc})")
+    if length_ms > limit_s * 1000:
+        return _failed(sound, f"the sound is longer than the {limit_s // 60}-minute limit")
     fmt = getattr(settings, "NORMALIZED_AUDIO_FORMAT", "mp3")
     stem = Path(sound.filename).with_suffix("").as_posix()
     # Names made by extraction already end in the hash; a file dropped into a folder gets one here.
     target_name = f"{stem if stem.endswith(sound.hash[:8]) else f'{stem}-{sound.hash[:8]}'}.{fmt}"
-    target = normalized_dir(sound.type) / target_name
+    target = inside(normalized_dir(sound.type) / target_name, normalized_dir(sound.type))
+    if target is None:
+        return _failed(sound, "the sound's file name is not allowed")
     # No transaction is open here: ffmpeg may run for a while and must not hold a database lock.
     try:
         result = normalizer.normalize_file(
-            source, target, duration_s=info.duration_ms / 1000, input_sample_rate=info.sample_rate, one_pass=one_pass
+            source, target, duration_s=length_ms / 1000, input_sample_rate=info.sample_rate, one_pass=one_pass
         )
     except normalizer.SilentAudioError:
         _failed(sound, "the audio is silent; nothing to normalize")
@@ -72,7 +86,8 @@ def normalize_sound(*, sound: Sound, force: bool = False, one_pass: bool | None 
     except normalizer.NormalizationError as exc:
         return _failed(sound, str(exc))
     except OSError as exc:
-        return _failed(sound, f"cannot write {target.parent}: {exc.strerror or exc}")
+        logger.warning("Cannot write %s: %s", target, exc)
+        return _failed(sound, "the server could not store the normalized file; an admin has to look at it")
 
     out_info = audio.probe(target)
     measured = result.measurement
@@ -81,7 +96,7 @@ def normalize_sound(*, sound: Sound, force: bool = False, one_pass: bool | None 
         if fresh is None:
             target.unlink(missing_ok=True)  # deleted while we worked: leave nothing behind
             return NormalizeOutcome("error", "the sound was deleted meanwhile")
-        old = fresh.normalized_path
+        old = fresh.safe_normalized_path()
         fresh.is_normalized = True
         fresh.normalized_filename = target_name
         fresh.normalized_duration = out_info.duration_ms
@@ -101,12 +116,11 @@ def normalize_sound(*, sound: Sound, force: bool = False, one_pass: bool | None 
 
 
 def _finite_or_none(value: float) -> float | None:
-    import math
-
     return value if math.isfinite(value) else None
 
 
 def _failed(sound: Sound, reason: str) -> NormalizeOutcome:
+    """Record why, in words the uploader reads on the board (no paths, no ffmpeg output: those go to the log)."""
     Sound.objects.filter(pk=sound.pk).update(normalization_error=reason[:300])
     logger.warning("Normalizing sound %s failed: %s", sound.pk, reason)
     return NormalizeOutcome("error", reason)
@@ -138,65 +152,107 @@ class UploadError(UserError):
         self.existing = existing
 
 
-# The format ffprobe/mutagen report, mapped to the extension we store under: never the user's extension.
-EXTENSIONS = {
-    "mp3": ".mp3", "easymp3": ".mp3", "wav": ".wav", "wave": ".wav", "flac": ".flac", "ogg": ".ogg",
-    "oggvorbis": ".ogg", "oggopus": ".opus", "opus": ".opus", "mp4": ".m4a", "easymp4": ".m4a", "mov": ".m4a",
-    "aac": ".aac", "aiff": ".aiff", "asf": ".wma", "matroska": ".webm", "webm": ".webm", "oggflac": ".ogg",
-}  # fmt: skip
-
-
 def safe_filename(original_name: str, extension: str) -> str:
-    stem = slugify(Path(original_name).stem)[:60] or "sound"
+    stem = slugify(Path(clean_name(original_name)).stem)[:60] or "sound"
     return f"{stem}-{secrets.token_hex(4)}{extension}"
 
 
+def _check_pending(user: User) -> None:
+    """A user can't keep the audio workers busy: uploads still waiting for normalization are capped."""
+    limit = int(settings.SOUNDS_MAX_PENDING_PER_USER)
+    waiting = Sound.objects.filter(uploaded_by=user, is_normalized=False, normalization_error="").count()
+    if waiting >= limit:
+        raise UploadError(
+            f"You already have {waiting} sounds waiting to be normalized; upload more once they are ready.", 429
+        )
+
+
+def _check_quota(user: User, adding: int) -> None:
+    quota_mb = int(settings.SOUNDS_USER_QUOTA_MB)
+    used = Sound.objects.uploaded_by_user(user.pk).aggregate(total=Sum("size"))["total"] or 0
+    if used + adding > quota_mb * 1024 * 1024:
+        raise UploadError(
+            f"This file would pass your storage quota of {quota_mb} MB (you use {used / 1024 / 1024:.1f} MB); "
+            "ask an admin to remove some of your sounds.",
+            413,
+        )
+
+
+def _judge(tmp: Path) -> tuple[audio.AudioInfo, audio.Container, int]:
+    """What the upload really is: container from the content, length from decoding. Raises UploadError."""
+    try:
+        info = audio.ffprobe(tmp)
+    except audio.NotAudioError as exc:
+        raise UploadError(f"That is not an audio file we can play ({exc}).") from exc
+    try:
+        container = audio.container_for(info.format_name)
+    except audio.UnsupportedContainer as exc:
+        raise UploadError(f"That kind of file is not accepted: {exc}.") from exc
+    limit_s = int(settings.SOUNDS_MAX_DURATION_S)
+    try:
+        length_ms = audio.decoded_duration_ms(tmp, cap_s=limit_s + 1)
+    except audio.NotAudioError as exc:
+        raise UploadError("The audio in that file is damaged and cannot be decoded.") from exc
+    if length_ms > limit_s * 1000:
+        raise UploadError(f"The sound is longer than {limit_s} seconds.")
+    return info, container, length_ms
+
+
 def import_upload(*, uploaded: UploadedFile, user: User | None) -> Sound:
-    """Validate an uploaded file by its content and add it to the library. Raises UploadError."""
+    """Validate an uploaded file by its content and add it to the library. Raises UploadError (or RateLimited).
+
+    A refusal leaves nothing behind: no row, no file, nothing queued.
+    """
+    if user is not None:
+        ratelimits.hit("upload", user.pk, "UPLOAD_RATE_LIMIT", detail="Too many uploads in a row; slow down a bit.")
     max_bytes = settings.SOUNDS_MAX_UPLOAD_MB * 1024 * 1024
     if uploaded.size is None or uploaded.size == 0:
         raise UploadError("The file is empty.")
     if uploaded.size > max_bytes:
         raise UploadError(f"The file is larger than {settings.SOUNDS_MAX_UPLOAD_MB} MB.", status=413)
+    if user is not None:
+        _check_pending(user)
+        _check_quota(user, uploaded.size)  # cheap early answer; checked again under a lock below
     tmp_dir = Path(settings.SOUNDS_ROOT) / "tmp"
     tmp_dir.mkdir(parents=True, exist_ok=True)
+    # No extension on the temporary file: ffprobe judges the container from the bytes alone.
     fd, tmp_name = tempfile.mkstemp(prefix="upload-", dir=tmp_dir)
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as out:
             for chunk in uploaded.chunks():
                 out.write(chunk)
-        try:
-            info = audio.probe(tmp)
-        except audio.NotAudioError as exc:
-            raise UploadError(f"That is not an audio file we can play ({exc}).", status=400) from exc
-        if not audio.is_decodable(tmp):
-            raise UploadError("The audio in that file is damaged and cannot be decoded.", status=400)
-        if info.duration_ms > settings.SOUNDS_MAX_DURATION_S * 1000:
-            raise UploadError(f"The sound is longer than {settings.SOUNDS_MAX_DURATION_S} seconds.", status=400)
+        _, container, length_ms = _judge(tmp)
         digest = audio.file_hash(tmp)
         existing = Sound.objects.filter(hash=digest).first()
         if existing is not None:
             raise UploadError(f"This sound is already in the library as “{existing.name}”.", 409, existing)
-        extension = EXTENSIONS.get(info.format_name.lower(), Path(uploaded.name or "").suffix.lower() or ".bin")
-        filename = safe_filename(uploaded.name or "sound", extension)
-        final = originals_dir(SoundType.SDB) / filename
-        final.parent.mkdir(parents=True, exist_ok=True)
+        filename = safe_filename(uploaded.name or "sound", container.extension)
+        folder = originals_dir(SoundType.SDB)
+        folder.mkdir(parents=True, exist_ok=True)
+        final = inside(folder / filename, folder)
+        if final is None:
+            raise UploadError("The sounds folder is misconfigured; ask an admin.", 500)
         shutil.move(tmp, final)
         try:
             with transaction.atomic():
-                from sounds.scanner import humanize
-
+                if user is not None:
+                    # The user's row lock serializes their concurrent uploads, so two can't both fit the quota.
+                    User.objects.select_for_update().filter(pk=user.pk).first()
+                    _check_quota(user, final.stat().st_size)
                 sound = Sound.objects.create(
                     type=SoundType.SDB,
                     name=humanize(uploaded.name or filename)[:255],
                     filename=filename,
-                    duration=info.duration_ms,
+                    duration=length_ms,
                     size=final.stat().st_size,
                     hash=digest,
                     file_mtime=final.stat().st_mtime,
                     uploaded_by=user,
                 )
+        except UploadError:
+            final.unlink(missing_ok=True)
+            raise
         except IntegrityError as exc:
             # Two identical uploads at the same instant: the loser leaves no file behind.
             final.unlink(missing_ok=True)
@@ -211,7 +267,7 @@ def import_upload(*, uploaded: UploadedFile, user: User | None) -> Sound:
 
 # --- Rename and delete ------------------------------------------------------------------------------------
 def rename_sound(*, sound: Sound, name: str) -> Sound:
-    name = " ".join(name.split())
+    name = clean_name(name)
     if not name:
         raise UploadError("The name cannot be empty.")
     if len(name) > 255:
@@ -226,12 +282,13 @@ def delete_sounds(sounds: QuerySet[Sound], *, remove_originals: bool = True) -> 
     doomed = list(sounds)
     paths: list[Path] = []
     for sound in doomed:
-        if remove_originals:
-            paths.append(sound.original_path)
-        if sound.normalized_path is not None:
-            paths.append(sound.normalized_path)
-        if sound.thumbnail_path is not None:
-            paths.append(sound.thumbnail_path)
+        # Only files inside their own folders: a tampered name must not make us delete anything else.
+        found = (
+            sound.safe_original_path() if remove_originals else None,
+            sound.safe_normalized_path(),
+            sound.safe_thumbnail_path(),
+        )
+        paths.extend(p for p in found if p is not None)
     _, per_model = Sound.objects.filter(pk__in=[s.pk for s in doomed]).delete()
     count = per_model.get(Sound._meta.label, 0)
 
@@ -284,6 +341,7 @@ def request_tts(*, user: User, text: str, voice: str, speed: int) -> str:
     from sounds import tts
     from sounds.tasks import tts_task
 
+    ratelimits.hit("tts", user.pk, "TTS_RATE_LIMIT", detail="Too many lines in a row; slow down a bit.")
     text = tts.clean_text(text)
     tts.check_voice(voice)
     tts.check_speed(speed)
@@ -291,6 +349,10 @@ def request_tts(*, user: User, text: str, voice: str, speed: int) -> str:
     existing = Sound.objects.filter(type=SoundType.TTS, filename__endswith=f"-{key}.wav").first()
     if existing is not None:
         raise tts.TtsError(f"That line already exists as “{existing.name}”.", 409)
+    # A slot among the user's waiting lines, held until the task ends (before the charge: a refusal is free).
+    slot = pending.take("tts", user.pk, limit=int(settings.TTS_MAX_PENDING_PER_USER), ttl_s=TTS_SLOT_TTL_S)
+    if slot is None:
+        raise tts.TtsError("Your earlier lines are still being made; try again when they are ready.", 429)
     try:
         tx = credits.debit(
             user_id=user.pk,
@@ -299,9 +361,10 @@ def request_tts(*, user: User, text: str, voice: str, speed: int) -> str:
             metadata={"sound_name": text[:60], "voice": voice},
         )
     except credits.InsufficientCredits as exc:
+        pending.give_back("tts", user.pk, slot)
         raise tts.TtsError(str(exc), 402) from exc
     transaction.on_commit(
-        lambda: tts_task.delay(user_id=user.pk, text=text, voice=voice, speed=speed, transaction_id=tx.pk)
+        lambda: tts_task.delay(user_id=user.pk, text=text, voice=voice, speed=speed, transaction_id=tx.pk, slot=slot)
     )
     return text[:60]
 
@@ -309,11 +372,13 @@ def request_tts(*, user: User, text: str, voice: str, speed: int) -> str:
 def create_tts_sound(*, user_id: int, text: str, voice: str, speed: int) -> Sound:
     """Speak, store under originals/text_to_speech/, add to the library and normalize. Raises TtsError."""
     from sounds import tts
-    from sounds.scanner import humanize
 
     key = tts.key_for(text, voice, speed)
     filename = f"{slugify(text)[:50] or 'speech'}-{key}.wav"
-    final = originals_dir(SoundType.TTS) / filename
+    folder = originals_dir(SoundType.TTS)
+    final = inside(folder / filename, folder)
+    if final is None:
+        raise tts.TtsError("The sounds folder is misconfigured; ask an admin.", 500)
     tmp = final.with_name(f".part-{filename}")
     tts.speak(text, voice=voice, speed=speed, out=tmp)
     try:
@@ -323,7 +388,7 @@ def create_tts_sound(*, user_id: int, text: str, voice: str, speed: int) -> Soun
         with transaction.atomic():
             sound = Sound.objects.create(
                 type=SoundType.TTS,
-                name=humanize(text[:80]) if len(text) > 80 else text,
+                name=clean_name(humanize(text[:80]) if len(text) > 80 else text),
                 filename=filename,
                 duration=info.duration_ms,
                 size=final.stat().st_size,

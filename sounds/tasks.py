@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 
-from sounds import progress
+from sounds import pending, progress
 from sounds.models import Sound
 
 logger = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ def scan_task(*, types: list[str] | None = None, user_id: int | None = None) -> 
 
 
 @shared_task(name="sounds.tts", acks_late=True, reject_on_worker_lost=True, time_limit=300, soft_time_limit=280)
-def tts_task(*, user_id: int, text: str, voice: str, speed: int, transaction_id: int) -> str:
+def tts_task(*, user_id: int, text: str, voice: str, speed: int, transaction_id: int, slot: str | None = None) -> str:
     from credits.models import CreditTransaction
     from credits.services import refund
     from soundboard import events
@@ -69,6 +69,8 @@ def tts_task(*, user_id: int, text: str, voice: str, speed: int, transaction_id:
             refund(tx, reason=detail)
         events.send_to_user(user_id, "toast", {"message": f"{detail} Your credits were refunded.", "level": "error"})
         return "failed"
+    finally:
+        pending.give_back("tts", user_id, slot)  # the user's line is no longer waiting
     events.send_to_user(user_id, "toast", {"message": f"“{sound.name}” is ready on the board.", "level": "success"})
     events.broadcast("library_changed", {})
     return "created"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import subprocess
 import unicodedata
 from dataclasses import dataclass
@@ -10,11 +11,16 @@ from functools import cache
 from pathlib import Path
 
 from soundboard.errors import UserError
+from sounds import limits
+
+logger = logging.getLogger(__name__)
 
 MAX_CHARS = 500
 SPEEDS = (80, 450)  # words per minute espeak-ng accepts sensibly
 DEFAULT_VOICE = "en-us"
 DEFAULT_SPEED = 160
+SPEAK_TIMEOUT_S = 120
+SPEAK_MAX_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -72,11 +78,17 @@ def key_for(text: str, voice: str, speed: int) -> str:
 
 def speak(text: str, *, voice: str, speed: int, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
-    # The text goes through stdin, never the command line: nothing in it can become an option.
-    result = subprocess.run(
-        ["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(out), "--stdin"],
-        input=text, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+    # The text goes through stdin, never the command line: nothing in it can become an option. 500 characters
+    # at the slowest speed are a couple of minutes of speech: the limits leave room for that and no more.
+    try:
+        result = limits.run(
+            ["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(out), "--stdin"],
+            input=text, timeout=SPEAK_TIMEOUT_S, fsize_bytes=SPEAK_MAX_BYTES,
+        )  # fmt: skip
+    except limits.ChildLimitExceeded as exc:
+        out.unlink(missing_ok=True)
+        raise TtsError(f"The speech could not be made: {exc}.", 500) from exc
     if result.returncode != 0 or not out.is_file() or out.stat().st_size <= 44:
         out.unlink(missing_ok=True)
-        raise TtsError(f"espeak-ng could not speak that ({result.stderr.strip()[:200] or 'no audio'}).", 500)
+        logger.warning("espeak-ng failed (%s): %s", result.returncode, result.stderr.strip()[-300:])
+        raise TtsError("The speech could not be made from that text.", 500)

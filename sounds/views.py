@@ -14,25 +14,37 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from soundboard.decorators import staff_required
+from soundboard.errors import UserError
 from soundboard.toasts import add_toast
 from soundboard.types import AuthedRequest
 from sounds import services
 from sounds.forms import LibraryFilterForm, RenameForm, UploadForm
 from sounds.models import Sound, SoundPlayed, SoundType
 from sounds.scanner import LOCK_KEY
+from sounds.upload_handlers import refusal
 
 
 def library_page(request: AuthedRequest) -> dict[str, object]:
     """The library context for the current filters: shared by the page and its htmx partials."""
     form = LibraryFilterForm(request.GET or None)
     f = form.values() if request.GET else LibraryFilterForm({}).values()
-    sounds = Sound.objects.all()
+    sounds = Sound.objects.visible_to(request.user)
     if f["types"]:
         sounds = sounds.of_types(f["types"])
     sounds = (
         sounds.search(f["q"])
         .sorted_by(f["sort"])
-        .only("id", "name", "type", "duration", "play_count", "is_normalized", "normalization_error", "created_at")
+        .only(
+            "id",
+            "name",
+            "type",
+            "duration",
+            "play_count",
+            "is_normalized",
+            "normalization_error",
+            "created_at",
+            "uploaded_by",
+        )
     )
     paginator = Paginator(sounds, per_page=_page_size(), allow_empty_first_page=True)
     page = paginator.get_page(f["page"])
@@ -56,6 +68,7 @@ def _card_urls() -> dict[str, str]:
     return {
         "play": reverse("player:play", args=[1]).removesuffix("1/"),
         "download": reverse("api:sound_download", args=[1]).removesuffix("1/download"),
+        "preview": reverse("api:sound_preview", args=[1]).removesuffix("1/preview"),
     }
 
 
@@ -82,16 +95,22 @@ def library(request: AuthedRequest) -> HttpResponse:
 def upload(request: AuthedRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, _upload_template(request), {"upload_form": UploadForm()})
+    refused = refusal(request)
     form = UploadForm(request.POST, request.FILES)
-    if not form.is_valid():
+    if refused is None and not form.is_valid():
         return render(request, _upload_template(request), {"upload_form": form}, status=400)
     outcomes: list[dict[str, object]] = []
     status = 200
-    for uploaded in form.cleaned_data["audio"]:
+    if refused is not None:
+        # The upload handler stopped a file past the size limit: it is reported like any other refusal.
+        outcomes.append({"name": refused.name, "ok": False, "detail": refused.detail, "existing": None})
+        status = refused.status
+    for uploaded in form.cleaned_data["audio"] if refused is None else []:
         try:
             sound = services.import_upload(uploaded=uploaded, user=request.user)
-        except services.UploadError as exc:
-            outcomes.append({"name": uploaded.name, "ok": False, "detail": exc.detail, "existing": exc.existing})
+        except UserError as exc:
+            existing = exc.existing if isinstance(exc, services.UploadError) else None
+            outcomes.append({"name": uploaded.name, "ok": False, "detail": exc.detail, "existing": existing})
             status = exc.status if len(form.cleaned_data["audio"]) == 1 else status
         else:
             outcomes.append({"name": uploaded.name, "ok": True, "sound": sound})
@@ -190,7 +209,6 @@ def normalize_all(request: AuthedRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def tts(request: AuthedRequest) -> HttpResponse:
     from sounds.forms import TtsForm
-    from sounds.tts import TtsError
 
     template = "sounds/tts.html#tts_form" if request.htmx else "sounds/tts.html"
     if request.method == "GET":
@@ -205,7 +223,7 @@ def tts(request: AuthedRequest) -> HttpResponse:
             voice=form.cleaned_data["voice"],
             speed=form.cleaned_data["speed"],
         )
-    except TtsError as exc:
+    except UserError as exc:  # TtsError, or RateLimited
         form.add_error(None, exc.detail)
         return render(request, template, {"tts_form": form}, status=exc.status)
     text = f"Making “{name}”: it appears on the board in a moment."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import struct
 import subprocess
 from pathlib import Path
 
@@ -73,3 +74,67 @@ def mean_volume(path: Path) -> float:
         capture_output=True, text=True, check=True, timeout=120,
     )  # fmt: skip
     return float(re.findall(r"mean_volume:\s*(-?[\d.]+|-inf) dB", result.stderr)[-1])
+
+
+# --- Hostile files ---------------------------------------------------------------------------------------------
+HTML_PAYLOAD = b"<html><body><script>document.title='pwned'</script><svg onload=alert(1)></svg></body></html>"
+
+
+def au_polyglot(path: Path, payload: bytes = HTML_PAYLOAD, seconds: float = 0.5) -> Path:
+    """A real Sun AU file whose annotation (the bytes between header and audio) is an HTML document."""
+    raw = path.with_suffix(".raw")
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"sine=d={seconds}:sample_rate=8000",
+         "-f", "s16be", "-ac", "1", str(raw)],
+        check=True, timeout=60,
+    )  # fmt: skip
+    pcm = raw.read_bytes()
+    raw.unlink()
+    annotation = payload + b"\0" * (8 - len(payload) % 8)
+    # magic, data offset, data size, encoding 3 (16-bit linear PCM), sample rate, channels
+    header = b".snd" + struct.pack(">IIIII", 24 + len(annotation), len(pcm), 3, 8000, 1)
+    path.write_bytes(header + annotation + pcm)
+    return path
+
+
+def wav_polyglot(path: Path, payload: bytes = HTML_PAYLOAD, seconds: float = 0.5) -> Path:
+    """A WAV file (tone) carrying an HTML document in a LIST/INFO comment chunk, so the bytes hold both."""
+    tone(path, seconds)
+    return _with_comment(path, payload)
+
+
+def mp3_polyglot(path: Path, payload: bytes = HTML_PAYLOAD, seconds: float = 0.5) -> Path:
+    tone(path, seconds)
+    return _with_comment(path, payload)
+
+
+def _with_comment(path: Path, payload: bytes) -> Path:
+    tagged = path.with_name(f"tagged{path.suffix}")
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-i", str(path), "-c", "copy", "-metadata", f"comment={payload.decode()}",
+         str(tagged)],
+        check=True, timeout=60,
+    )  # fmt: skip
+    tagged.replace(path)
+    assert payload in path.read_bytes()
+    return path
+
+
+def lying_flac(path: Path, real_seconds: int = 7200, claimed_seconds: int = 1, rate: int = 8000) -> Path:
+    """A FLAC of `real_seconds` of audio whose STREAMINFO claims `claimed_seconds`: headers (mutagen, ffprobe)
+    report the claim, decoding finds the truth. Silence compresses to little (2 h: about 1.3 MB)."""
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"anullsrc=r={rate}:cl=mono:d={real_seconds}",
+         "-c:a", "flac", str(path)],
+        check=True, timeout=120,
+    )  # fmt: skip
+    data = bytearray(path.read_bytes())
+    assert data[:4] == b"fLaC"
+    assert data[4] & 0x7F == 0, "STREAMINFO must be the first block"
+    # STREAMINFO starts at byte 8; bytes 10..17 of it pack sample rate (20 bits), channels (3), bits (5) and the
+    # total number of samples (36 bits).
+    packed = int.from_bytes(data[18:26], "big")
+    packed = (packed & ~((1 << 36) - 1)) | (claimed_seconds * rate)
+    data[18:26] = packed.to_bytes(8, "big")
+    path.write_bytes(bytes(data))
+    return path

@@ -1,0 +1,73 @@
+"""Child processes that read untrusted audio (ffmpeg, ffprobe, espeak-ng) run inside hard limits.
+
+A crafted file can make a decoder spin or write without end. The wall-clock timeout alone does not bound
+either: a process may burn every core until it fires, and a file written meanwhile can fill the disk. So
+each child also gets a CPU-time limit (the kernel sends SIGXCPU, then SIGKILL) and a file-size limit (a write
+past it fails with SIGXFSZ), set in the child between fork and exec. Output-length caps (`-t`) are the
+callers' job: they know what length is legitimate.
+"""
+
+from __future__ import annotations
+
+import resource
+import signal
+import subprocess
+from collections.abc import Callable, Sequence
+
+from django.conf import settings
+
+MB = 1024 * 1024
+
+
+class ChildLimitExceeded(Exception):
+    """The child was stopped by a limit (time, CPU or file size); the message says which, without paths."""
+
+
+def _limiter(cpu_s: int, fsize_bytes: int) -> Callable[[], None]:
+    def apply() -> None:
+        # Runs in the child before exec: only async-signal-safe work (two syscalls), no locks, no logging.
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize_bytes, fsize_bytes))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+    return apply
+
+
+def default_fsize() -> int:
+    return int(settings.SOUNDS_CHILD_MAX_FILE_MB) * MB
+
+
+def run(
+    cmd: Sequence[str],
+    *,
+    timeout: float,
+    cpu_s: int | None = None,
+    fsize_bytes: int | None = None,
+    input: str | None = None,  # the same name as subprocess.run's
+) -> subprocess.CompletedProcess[str]:
+    """subprocess.run with captured text output, a wall timeout, a CPU-time and a file-size limit.
+
+    The CPU limit defaults to the wall timeout (a single-threaded decoder can't legitimately use more).
+    Raises ChildLimitExceeded when a limit stopped the child; a plain failure is returned for the caller.
+    """
+    cpu = max(1, int(cpu_s if cpu_s is not None else timeout))
+    fsize = fsize_bytes if fsize_bytes is not None else default_fsize()
+    try:
+        result = subprocess.run(
+            list(cmd),
+            input=input,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=timeout,
+            check=False,
+            preexec_fn=_limiter(cpu, fsize),  # only setrlimit runs in the child
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise ChildLimitExceeded("it took too long") from exc
+    # SIGKILL comes from the hard CPU limit (ffmpeg catches the soft limit's SIGXCPU and stops by itself).
+    if result.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
+        raise ChildLimitExceeded("it used too much processing time")
+    if result.returncode == -signal.SIGXFSZ:
+        raise ChildLimitExceeded("it produced too large a file")
+    return result
