@@ -11,6 +11,7 @@ from pydantic import Field
 
 from accounts import services
 from accounts.models import Plan, User
+from api.pagination import PageQuery, page_of
 from soundboard.errors import UserError
 from soundboard.types import AuthedRequest
 
@@ -73,9 +74,7 @@ class UserUpdate(Schema):
     reason: str = Field(default="", max_length=200, description="Recorded on the ledger when credits change.")
 
 
-class Paging(Schema):
-    page: int = Field(default=1, ge=1)
-    page_size: int = Field(default=50, ge=1, le=200)
+class Paging(PageQuery):
     q: str = Field(default="", max_length=100)
 
 
@@ -85,10 +84,10 @@ def list_users(request: AuthedRequest, paging: Query[Paging]) -> UserPage:
     qs = User.objects.select_related("plan").order_by("email")
     if paging.q:
         qs = qs.filter(email__icontains=paging.q) | qs.filter(name__icontains=paging.q)
-    start = (paging.page - 1) * paging.page_size
+    users, total = page_of(qs, paging)
     return UserPage(
-        items=[AdminUserOut.of(u) for u in qs[start : start + paging.page_size]],
-        total=qs.count(),
+        items=[AdminUserOut.of(u) for u in users],
+        total=total,
         page=paging.page,
         page_size=paging.page_size,
     )

@@ -8,6 +8,7 @@ from typing import Any
 from ninja import Query, Router, Schema
 from pydantic import Field
 
+from api.pagination import PageQuery, page_of
 from credits.models import CreditAction, CreditTransaction
 from soundboard.types import AuthedRequest
 
@@ -32,10 +33,8 @@ class TransactionPage(Schema):
     page_size: int
 
 
-class TransactionFilters(Schema):
+class TransactionFilters(PageQuery):
     action: str | None = Field(default=None, description="One of: " + ", ".join(CreditAction.values))
-    page: int = Field(default=1, ge=1)
-    page_size: int = Field(default=50, ge=1, le=200)
 
 
 @router.get("/transactions", response=TransactionPage)
@@ -47,10 +46,10 @@ def transactions(request: AuthedRequest, filters: Query[TransactionFilters]) -> 
         if filters.action not in CreditAction.values:
             raise HttpError(400, f"Unknown action; use one of {', '.join(CreditAction.values)}.")
         qs = qs.filter(action=filters.action)
-    start = (filters.page - 1) * filters.page_size
+    items, total = page_of(qs, filters)
     return TransactionPage(
-        items=[TransactionOut.model_validate(t, from_attributes=True) for t in qs[start : start + filters.page_size]],
-        total=qs.count(),
+        items=[TransactionOut.model_validate(t, from_attributes=True) for t in items],
+        total=total,
         page=filters.page,
         page_size=filters.page_size,
     )

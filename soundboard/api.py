@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+from functools import wraps
+from inspect import iscoroutinefunction
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
 from accounts.models import ApiToken, User
 from soundboard.errors import UserError
+
+logger = logging.getLogger("django.request")
 
 
 class BearerTokenAuth(HttpBearer):
@@ -41,7 +46,42 @@ class CsrfSessionAuth(SessionAuth):
         return None
 
 
-api = NinjaAPI(
+# Refusals every operation may answer, besides its own. Documented once here so the schema states the truth
+# about every status code the API sends (the fuzzer in tests/fuzz holds the API to it).
+COMMON_ERRORS: dict[int, str] = {
+    400: "Invalid input; `detail` says what is wrong, `errors` lists the fields.",
+    401: "Not signed in, or the bearer token is unknown, revoked or expired.",
+    403: "Signed in, but not allowed to do this.",
+    404: "No such object (or not yours to see).",
+    413: "The request body is too large.",
+    429: "Too many requests; `Retry-After` says when to try again.",
+    500: "Something broke on the server; it was logged.",
+}
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "Error",
+    "type": "object",
+    "properties": {
+        "detail": {"title": "Detail", "type": "string"},
+        "errors": {"title": "Errors", "type": "array", "items": {"type": "object"}},
+    },
+    "required": ["detail"],
+}
+
+
+class SoundboardAPI(NinjaAPI):
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(*args, **kwargs)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                for code, description in COMMON_ERRORS.items():
+                    responses.setdefault(str(code), {"description": description, "content": ref})
+        return schema
+
+
+api = SoundboardAPI(
     title="Soundboard API",
     version="1",
     description="Play sounds on the server's speakers, run the music player, manage the library.",
@@ -80,6 +120,13 @@ def on_user_error(request: HttpRequest, exc: UserError) -> HttpResponse:
     return response
 
 
+@api.exception_handler(Exception)
+def on_unexpected_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # A bug must still answer in the API's language (JSON), and must be logged like any server error.
+    logger.error("Unhandled API error on %s %s", request.method, request.path, exc_info=exc)
+    return _detail(request, "Something broke on the server; it was logged.", 500)
+
+
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return _detail(request, str(exc), exc.status_code)
@@ -114,12 +161,39 @@ def _register_routers() -> None:
 _register_routers()
 
 
+def _as_json_405(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+    if response.status_code != 405 or response.get("Content-Type", "").startswith("application/json"):
+        return response
+    answer = JsonResponse({"detail": f"{request.method} is not allowed here."}, status=405)
+    answer["Allow"] = response.get("Allow", "")
+    return answer
+
+
+def _json_not_allowed(view: Any) -> Any:
+    """Ninja answers a method a path does not have with Django's HTML 405; the API speaks JSON only."""
+    if iscoroutinefunction(view):
+
+        @wraps(view)
+        async def async_wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            return _as_json_405(request, await view(request, *args, **kwargs))
+
+        return async_wrapper
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        return _as_json_405(request, view(request, *args, **kwargs))
+
+    return wrapper
+
+
 def api_urls() -> tuple[list[Any], str, str]:
     """The API's URL patterns. Operations answer 401 in JSON themselves, so the login-required middleware
-    leaves them alone; the docs and the schema stay behind the normal sign-in redirect."""
+    leaves them alone; the schema only documents (no data), so it is public too. The docs page stays behind
+    the normal sign-in redirect."""
     patterns, app_name, namespace = api.urls
     for pattern in patterns:
-        if getattr(pattern, "name", None) not in {"openapi-json", "openapi-view"}:
+        pattern.callback = _json_not_allowed(pattern.callback)
+        if getattr(pattern, "name", None) != "openapi-view":
             # The attribute Django's LoginRequiredMiddleware reads (what @login_not_required sets).
             setattr(pattern.callback, "login_required", False)  # noqa: B010
     return patterns, app_name, namespace
