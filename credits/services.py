@@ -22,6 +22,7 @@ from django.db.models.functions import Greatest, Least
 from accounts.models import User
 from credits.models import CreditAction, CreditTransaction
 from soundboard import events
+from soundboard.errors import UserError
 
 logger = logging.getLogger(__name__)
 
@@ -161,12 +162,22 @@ def adjust(*, user: User, amount: int, reason: str, by: User | None = None) -> C
 def charge(
     *, user_id: int, action: str, amount: int | None = None, metadata: dict[str, Any] | None = None
 ) -> Iterator[CreditTransaction]:
-    """Debit on entry; if the block raises, refund and re-raise (the seed's CreditManager)."""
+    """Debit on entry; if the block raises, refund and re-raise (the seed's CreditManager).
+
+    This is the one way code that debits and then does something that can fail (send to the player, enqueue a
+    task) gets its refund: whatever the block raises (a refusal, a full channel, Redis down, a bug), the
+    credit comes back exactly once (`refund` is idempotent) and the exception goes on to the caller.
+    """
     tx = debit(user_id=user_id, amount=cost_of(action) if amount is None else amount, action=action, metadata=metadata)
     try:
         yield tx
     except BaseException as exc:
-        refund(tx, reason=f"{type(exc).__name__}: {exc}"[:200])
+        reason = exc.detail if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"
+        try:
+            refund(tx, reason=reason[:200])
+        except Exception:
+            # The caller must still learn what went wrong first; the failed refund is left for an admin.
+            logger.exception("Could not refund transaction %s after %s", tx.pk, type(exc).__name__)
         raise
 
 

@@ -18,11 +18,11 @@ from typing import Any
 from django.conf import settings
 
 from player import service
+from player.commands import STATE_KEY
 from player.engine import Engine, Playback
 
 logger = logging.getLogger(__name__)
 
-STATE_KEY = "sb:player:state"
 MUSIC_PREFIX = "music-"
 TICK_S = 0.5
 BROADCAST_EVERY_TICKS = 2  # the position reaches browsers once a second
@@ -75,7 +75,7 @@ class MusicRuntime:
         await self.run(self.player.load_playlist(pid or 0, name, tracks))
 
     def public_state(self) -> dict[str, Any]:
-        state = self.player.state.to_dict(include_paths=False)
+        state = self.player.state.public_dict()
         state["ducked"] = self.ducked
         return state
 

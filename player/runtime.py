@@ -109,6 +109,12 @@ class PlayerRuntime:
     # --- commands ---------------------------------------------------------------------------------------
     async def handle(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
+        deadline = message.get("deadline")
+        if isinstance(deadline, int | float) and time.time() > deadline:
+            # The sender stopped waiting (and refunded a paid play): running it now would be a surprise to the
+            # room and free to its sender. A flood or a stall must cost its own time, not later commands'.
+            logger.warning("Dropped an expired %r command (%.1f s past its deadline)", kind, time.time() - deadline)
+            return
         if kind == "play.sound":
             await self._play(message)
         elif kind == "music.command":

@@ -67,6 +67,12 @@ PLAY_COUNT_FRACTION = 0.2  # share of a track that must be heard for a play to c
 PREVIOUS_RESTARTS_AFTER_MS = 3000  # `previous` restarts the current track past this position
 MAX_TICK_STEP_MS = 5000  # a larger jump between two ticks is a seek we were not told about, not listening
 
+# Bounds of what a user may send, checked before anything is charged or crosses the channel layer (which packs
+# integers in 64 bits: a bigger one would fail after the debit). Sounds are minutes long; a day is plenty.
+MIN_VOLUME, MAX_VOLUME = 0, 100
+MAX_POSITION_MS = 24 * 3600 * 1000
+MAX_TRACK_INDEX = 99_999  # above any sane PLAYLIST_MAX_ITEMS
+
 # Commands a user sends. Those in USER_PLAYBACK_COMMANDS may start a playback (and may cost credits, decided
 # elsewhere); see `starts_playback`. Auto-advance (`track_ended`, `track_failed`) is never a user's doing.
 USER_PLAYBACK_COMMANDS = frozenset({"play", "play_index", "next", "previous"})
@@ -167,6 +173,9 @@ class PlayerState:
     playlist_id: int | None = None
     playlist_name: str = ""
     tracks: list[Track] = field(default_factory=list)
+    # Bumped whenever the track list is (re)loaded: the published state carries it instead of the tracks, and
+    # pages fetch the list again when it changes.
+    tracks_version: int = 0
 
     @property
     def length(self) -> int:
@@ -197,7 +206,19 @@ class PlayerState:
             "length": self.length,
             "total_duration_ms": self.total_duration_ms,
             "tracks": [track.to_dict(include_path=include_paths) for track in self.tracks],
+            "tracks_version": self.tracks_version,
         }
+
+    def public_dict(self) -> dict[str, Any]:
+        """What every browser is told every second: the current track, the length and the tracks' version.
+
+        Not the tracks themselves: a 500-track playlist would make every tick a large message to every socket.
+        """
+        data = self.to_dict(include_paths=False)
+        del data["tracks"]
+        track = self.current_track
+        data["current_track"] = track.to_dict(include_path=False) if track else None
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PlayerState:
@@ -221,6 +242,7 @@ class PlayerState:
             tracks=tracks,
             position_ms=max(0, _int_or(data.get("position_ms"), 0)),
             duration_ms=max(0, _int_or(data.get("duration_ms"), 0)),
+            tracks_version=max(0, _int_or(data.get("tracks_version"), 0)),
         )
         index = data.get("current_index")
         if tracks:
@@ -260,12 +282,17 @@ def starts_playback(command: str, state_before: PlayerState) -> bool:
     auto-advance (which is not a user command at all). Decide before calling the command; a command that
     raises `PlayerError` played nothing.
     """
+    return playback_would_start(command, status=state_before.status, length=len(state_before.tracks))
+
+
+def playback_would_start(command: str, *, status: str, length: int) -> bool:
+    """`starts_playback` from what the published state tells (its status and length, not its tracks)."""
     if command not in COMMANDS:
         raise ValueError(f"Unknown player command {command!r}.")
-    if command not in USER_PLAYBACK_COMMANDS or not state_before.tracks:
+    if command not in USER_PLAYBACK_COMMANDS or length <= 0:
         return False
     if command == "play":
-        return state_before.status == "stopped"
+        return status == "stopped"
     return True
 
 
@@ -397,6 +424,7 @@ class MusicPlayer:
         state.playlist_id = playlist_id
         state.playlist_name = name
         state.tracks = tracks
+        state.tracks_version += 1
         self._failed.clear()
         if not tracks:
             effects = self._halt()

@@ -5,9 +5,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from player import commands
+from playlists.services import tracks_of
+from soundboard.errors import UserError
 from soundboard.toasts import add_toast
 from soundboard.types import AuthedRequest
 from sounds.models import PlaySource
@@ -20,12 +23,19 @@ def _answer(request: AuthedRequest, text: str, level: str, status: int) -> HttpR
     return redirect("home")
 
 
+def _refused(request: AuthedRequest, exc: UserError) -> HttpResponse:
+    response = _answer(request, exc.detail, "error", exc.status)
+    if exc.retry_after is not None and request.htmx:
+        response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 @require_POST
 def play(request: AuthedRequest, sound_id: int) -> HttpResponse:
     try:
         result = commands.play_sound(user=request.user, sound_id=sound_id, source=PlaySource.BOARD)
-    except commands.PlayError as exc:
-        return _answer(request, exc.detail, "error", exc.status)
+    except UserError as exc:  # a refusal, a rate limit
+        return _refused(request, exc)
     left = f"{result.balance} credit{'s' if result.balance != 1 else ''} left"
     return _answer(request, f"Playing “{result.sound.name}” · {left}", "success", 200)
 
@@ -34,7 +44,10 @@ def play(request: AuthedRequest, sound_id: int) -> HttpResponse:
 def stop_all(request: AuthedRequest) -> HttpResponse:
     if not commands.is_online():
         return _answer(request, "The player is offline.", "error", 503)
-    commands.stop_all(user=request.user)
+    try:
+        commands.stop_all(user=request.user)
+    except UserError as exc:
+        return _refused(request, exc)
     return _answer(request, "Stopped every sound.", "success", 200)
 
 
@@ -68,13 +81,23 @@ def music(request: AuthedRequest) -> HttpResponse:
             result = commands.music_command(user=request.user, command=command, params=params)
     except ValueError:
         return _answer(request, "That is not a number.", "error", 400)
-    except commands.PlayError as exc:
-        return _answer(request, exc.detail, "error", exc.status)
+    except UserError as exc:
+        return _refused(request, exc)
     if request.htmx:
         return render(request, "player/_bar.html", {"state": result})
-    return redirect(request.headers.get("referer") or "player:page")
+    referer = request.headers.get("referer", "")
+    back = url_has_allowed_host_and_scheme(referer, {request.get_host()}, require_https=request.is_secure())
+    return redirect(referer if referer and back else "player:page")
 
 
 @require_GET
 def page(request: AuthedRequest) -> HttpResponse:
-    return render(request, "player/page.html", {"state": commands.published_state()})
+    """The current playlist's tracks, from the database (the player publishes only their version).
+
+    The page script re-fetches the `tracks` part when the bar's `tracks_version` moves past the list's.
+    """
+    state = commands.published_state()
+    context = {"state": state, "tracks": tracks_of(state.get("playlist_id")) if state else []}
+    if request.htmx and request.GET.get("part") == "tracks":
+        return render(request, "player/page.html#tracks", context)
+    return render(request, "player/page.html", context)

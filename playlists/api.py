@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from django.conf import settings
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema, Status
+from ninja import Path, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
 
@@ -12,6 +15,10 @@ from playlists.models import Playlist
 from soundboard.types import AuthedRequest
 
 router = Router(tags=["playlists"])
+
+# Database ids are 64-bit: a bigger number can't name a row (and SQLite raises instead of finding nothing).
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+PathId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 class ItemOut(Schema):
@@ -56,11 +63,11 @@ class PlaylistIn(Schema):
 
 
 class AddIn(Schema):
-    sound_id: int
+    sound_id: Id
 
 
 class OrderIn(Schema):
-    item_ids: list[int]
+    item_ids: list[Id] = Field(max_length=settings.PLAYLIST_MAX_ITEMS)
 
 
 def _editable(request: AuthedRequest, playlist_id: int) -> Playlist:
@@ -82,40 +89,40 @@ def create(request: AuthedRequest, payload: PlaylistIn) -> Status[PlaylistOut]:
 
 
 @router.get("/{playlist_id}", response=PlaylistOut)
-def get(request: AuthedRequest, playlist_id: int) -> PlaylistOut:
+def get(request: AuthedRequest, playlist_id: PathId) -> PlaylistOut:
     return PlaylistOut.of(get_object_or_404(Playlist, pk=playlist_id))
 
 
 @router.patch("/{playlist_id}", response=PlaylistOut)
-def update(request: AuthedRequest, playlist_id: int, payload: PlaylistIn) -> PlaylistOut:
+def update(request: AuthedRequest, playlist_id: PathId, payload: PlaylistIn) -> PlaylistOut:
     playlist = _editable(request, playlist_id)
     services.update_playlist(playlist=playlist, name=payload.name, description=payload.description)
     return PlaylistOut.of(playlist)
 
 
 @router.delete("/{playlist_id}", response={204: None})
-def delete(request: AuthedRequest, playlist_id: int) -> Status[None]:
+def delete(request: AuthedRequest, playlist_id: PathId) -> Status[None]:
     playlist = _editable(request, playlist_id)
     services.delete_playlist(playlist=playlist)
     return Status(204, None)
 
 
 @router.post("/{playlist_id}/sounds", response={201: PlaylistOut})
-def add_sound(request: AuthedRequest, playlist_id: int, payload: AddIn) -> Status[PlaylistOut]:
+def add_sound(request: AuthedRequest, playlist_id: PathId, payload: AddIn) -> Status[PlaylistOut]:
     playlist = _editable(request, playlist_id)
     services.add_sound(playlist=playlist, sound_id=payload.sound_id)
     return Status(201, PlaylistOut.of(playlist))
 
 
 @router.delete("/{playlist_id}/sounds/{item_id}", response=PlaylistOut)
-def remove_sound(request: AuthedRequest, playlist_id: int, item_id: int) -> PlaylistOut:
+def remove_sound(request: AuthedRequest, playlist_id: PathId, item_id: PathId) -> PlaylistOut:
     playlist = _editable(request, playlist_id)
     services.remove_item(playlist=playlist, item_id=item_id)
     return PlaylistOut.of(playlist)
 
 
 @router.put("/{playlist_id}/order", response=PlaylistOut)
-def reorder(request: AuthedRequest, playlist_id: int, payload: OrderIn) -> PlaylistOut:
+def reorder(request: AuthedRequest, playlist_id: PathId, payload: OrderIn) -> PlaylistOut:
     playlist = _editable(request, playlist_id)
     services.reorder(playlist=playlist, item_ids=payload.item_ids)
     return PlaylistOut.of(playlist)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 
@@ -44,7 +47,18 @@ def _changed(playlist: Playlist) -> None:
 
 
 def create_playlist(*, owner: User, name: str, description: str = "") -> Playlist:
-    return Playlist.objects.create(owner=owner, name=_clean_name(name), description=description.strip()[:1000])
+    """A new playlist of `owner`, refused (409) past PLAYLISTS_PER_USER."""
+    name = _clean_name(name)
+    cap = settings.PLAYLISTS_PER_USER
+    with transaction.atomic():
+        # Lock the owner's row (SQLite's IMMEDIATE transactions already serialize writers): two tabs creating at
+        # the same moment can't both count below the cap.
+        list(User.objects.select_for_update().filter(pk=owner.pk).values_list("pk", flat=True))
+        if Playlist.objects.filter(owner=owner).count() >= cap:
+            raise PlaylistError(
+                f"You already have {cap} playlists, the most one person may keep; delete one first.", 409
+            )
+        return Playlist.objects.create(owner=owner, name=name, description=description.strip()[:1000])
 
 
 def update_playlist(*, playlist: Playlist, name: str, description: str | None = None) -> Playlist:
@@ -75,11 +89,32 @@ def add_sound(*, playlist: Playlist, sound_id: int) -> PlaylistSound:
     sound = Sound.objects.filter(pk=sound_id).first()
     if sound is None:
         raise PlaylistError("No such sound.", 404)
+    cap = settings.PLAYLIST_MAX_ITEMS
     with transaction.atomic():
+        # The playlist's row lock makes "count, then add" one step for concurrent adds (see create_playlist).
+        list(Playlist.objects.select_for_update().filter(pk=playlist.pk).values_list("pk", flat=True))
+        if playlist.items.count() >= cap:
+            raise PlaylistError(f"“{playlist.name}” already has {cap} entries, the most a playlist may hold.", 409)
         last = playlist.items.aggregate(m=Max("position"))["m"]
         item = PlaylistSound.objects.create(playlist=playlist, sound=sound, position=0 if last is None else last + 1)
     _changed(playlist)
     return item
+
+
+def tracks_of(playlist_id: int | None) -> list[dict[str, Any]]:
+    """The tracks as the music player numbers them (the player publishes only their version, not the list)."""
+    if playlist_id is None:
+        return []
+    items = PlaylistSound.objects.filter(playlist_id=playlist_id).select_related("sound").order_by("position", "id")
+    return [
+        {
+            "index": index,
+            "sound_id": item.sound_id,
+            "name": item.sound.name,
+            "duration_ms": item.sound.normalized_duration or item.sound.duration,
+        }
+        for index, item in enumerate(items)
+    ]
 
 
 def _renumber(playlist: Playlist, ordered_ids: list[int]) -> None:

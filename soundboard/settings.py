@@ -405,6 +405,9 @@ PLAYER_AUDIO_OUTPUT: str = env.str("PLAYER_AUDIO_OUTPUT", default="auto")
 PLAYER_START_TIMEOUT_S: float = env.float("PLAYER_START_TIMEOUT_S", default=3.0)
 # How far the music steps back while an instant clip plays.
 PLAYER_DUCKING_DB: float = env.float("PLAYER_DUCKING_DB", default=12.0)
+# Caps that keep one user from loading the shared player (and every page that lists a playlist).
+PLAYLIST_MAX_ITEMS: int = env.int("PLAYLIST_MAX_ITEMS", default=500)
+PLAYLISTS_PER_USER: int = env.int("PLAYLISTS_PER_USER", default=50)
 
 # --- Logging --------------------------------------------------------------------------------------------
 LOG_LEVEL: str = env.str("LOG_LEVEL", default="INFO")

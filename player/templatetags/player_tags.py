@@ -11,6 +11,9 @@ register = template.Library()
 def current_track(state: dict[str, Any] | None) -> dict[str, Any] | None:
     if not state:
         return None
+    if "current_track" in state:  # the published state names it; the list itself is not published
+        track: dict[str, Any] | None = state["current_track"]
+        return track
     index, tracks = state.get("current_index"), state.get("tracks") or []
     return tracks[index] if isinstance(index, int) and 0 <= index < len(tracks) else None
 
