@@ -9,9 +9,11 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.http import urlencode
 
 from accounts import services
-from accounts.models import ApiToken, Plan, User
+from accounts.models import ApiToken, Invite, Plan, User
 from soundboard.errors import UserError
 
 # One way in, with one set of limits: the admin's own login form would check passwords without allauth's
@@ -164,3 +166,24 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
     list_select_related = ("user",)
     search_fields = ("name", "user__email", "prefix")
     readonly_fields = ("key_hash", "prefix", "created_at", "last_used_at")
+
+
+@admin.register(Invite)
+class InviteAdmin(admin.ModelAdmin[Invite]):
+    """Single-use sign-up links for SIGNUP=invite: add one, copy the link from the message, send it."""
+
+    list_display = ("__str__", "status", "created_by", "created_at", "expires_at", "used_at", "used_by")
+    list_select_related = ("created_by", "used_by")
+    fields = ("note", "expires_at", "created_by", "created_at", "used_at", "used_by")
+    readonly_fields = ("created_by", "created_at", "used_at", "used_by")
+
+    def save_model(self, request: HttpRequest, obj: Invite, form: forms.Form, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        raw = obj.set_new_key()
+        obj.created_by = request.user if isinstance(request.user, User) else None
+        super().save_model(request, obj, form, change)
+        link = request.build_absolute_uri(reverse("account_signup")) + "?" + urlencode({"invite": raw})
+        # Only the key's hash is stored: this message is the one place the link appears.
+        self.message_user(request, f"Invite link (shown once, works for one sign-up): {link}", messages.SUCCESS)

@@ -76,6 +76,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField("admin", default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Set at sign-up while email verification is on and the address is not yet proven: the plan's first
+    # credits wait for the first verified address (a throwaway address earns nothing).
+    welcome_credits_pending = models.BooleanField(default=False, editable=False)
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -119,7 +122,7 @@ class User(AbstractBaseUser, PermissionsMixin):
             plan = Plan.objects.filter(code=DEFAULT_PLAN_CODE).first()
             if plan is not None:
                 self.plan = plan
-        if self._state.adding and not self.credits and self.plan is not None:
+        if self._state.adding and not self.credits and self.plan is not None and not self.welcome_credits_pending:
             self.credits = self.plan.credits
         super().save(*args, **kwargs)
 
@@ -198,3 +201,72 @@ class ApiToken(models.Model):
         if self.revoked_at is None:
             self.revoked_at = timezone.now()
             self.save(update_fields=["revoked_at"])
+
+
+def default_invite_expiry() -> Any:
+    return timezone.now() + timedelta(days=7)
+
+
+class InviteQuerySet(models.QuerySet["Invite"]):
+    def open(self) -> InviteQuerySet:
+        return self.filter(used_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class Invite(models.Model):
+    """A single-use sign-up link made by staff (SIGNUP=invite). Only its SHA-256 is stored."""
+
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    note = models.CharField(max_length=100, blank=True, help_text="Who it is for; only staff see it.")
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(default=default_invite_expiry)
+    used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    used_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
+
+    objects = InviteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.note or f"Invite #{self.pk}"
+
+    def set_new_key(self) -> str:
+        """Give the invite a fresh key and return it: the link can be shown this once, never again."""
+        raw = secrets.token_urlsafe(24)
+        self.key_hash = hash_token(raw)
+        return raw
+
+    @classmethod
+    def issue(cls, *, by: User | None, note: str = "", expires_at: Any = None) -> tuple[Invite, str]:
+        invite = cls(note=note, created_by=by, expires_at=expires_at or default_invite_expiry())
+        raw = invite.set_new_key()
+        invite.save()
+        return invite, raw
+
+    @classmethod
+    def find_open(cls, raw: str) -> Invite | None:
+        if not raw or len(raw) > 100:
+            return None
+        return cls.objects.open().filter(key_hash=hash_token(raw)).first()
+
+    def claim(self, user: User) -> bool:
+        """Spend the invite on `user`; False when someone else got there first (or it expired meanwhile).
+
+        One conditional UPDATE: two sign-ups racing with the same link can't both win. Claiming again for the
+        same user (the social sign-up form passes twice) is a success.
+        """
+        won = Invite.objects.open().filter(pk=self.pk).update(used_at=timezone.now(), used_by=user)
+        return bool(won) or Invite.objects.filter(pk=self.pk, used_by=user).exists()
+
+    @property
+    def status(self) -> str:
+        if self.used_at:
+            return "used"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "open"

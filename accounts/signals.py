@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.models import EmailAddress
+from allauth.account.signals import email_confirmed
 from django.db import transaction
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 
+from accounts import services
 from accounts.models import ApiToken, User
 
 
@@ -54,7 +57,12 @@ def revoke_tokens_after_password_change(sender: type[User], instance: User, **kw
 @receiver(post_save, sender=User)
 def close_connections_of_disabled_user(sender: type[User], instance: User, **kwargs: Any) -> None:
     if getattr(instance, "_was_active", False) and not instance.is_active:
-        from accounts.services import end_live_connections
-
         user_id = instance.pk
-        transaction.on_commit(lambda: end_live_connections(user_id))
+        transaction.on_commit(lambda: services.end_live_connections(user_id))
+
+
+@receiver(email_confirmed)
+def grant_welcome_credits_on_verification(
+    sender: Any, request: Any, email_address: EmailAddress, **kwargs: Any
+) -> None:
+    services.grant_welcome_credits(user_id=email_address.user_id)
