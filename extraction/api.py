@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
-from pydantic import Field
+from pydantic import Field, field_serializer
 
 from extraction import services
+from extraction.forms import MAX_TRIM_S
 from extraction.models import Extraction
 from soundboard.types import AuthedRequest
 
@@ -18,10 +20,14 @@ router = Router(tags=["extractions"])
 admin_router = Router(tags=["admin"])
 
 
+# JSON bodies may carry NaN and Infinity (Python's json reads them): refuse them here, before any charge.
+Trim = Annotated[float, Field(ge=0, le=MAX_TRIM_S, allow_inf_nan=False)]
+
+
 class ExtractionIn(Schema):
     url: str = Field(max_length=4096)
-    trim_start: float | None = None
-    trim_end: float | None = None
+    trim_start: Trim | None = None
+    trim_end: Trim | None = None
 
 
 class ExtractionOut(Schema):
@@ -40,6 +46,12 @@ class ExtractionOut(Schema):
     trim_end: float | None
     created_at: datetime
     updated_at: datetime
+
+    @field_serializer("trim_start", "trim_end")
+    def _finite(self, value: float | None) -> float | None:
+        # Rows saved before trims were validated may hold NaN or infinities, which JSON can't carry: one bad
+        # row must not make the whole list unreadable.
+        return value if value is not None and math.isfinite(value) else None
 
 
 @router.post("/", response={202: ExtractionOut})

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
+import os
 import re
 import shutil
 import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
@@ -14,20 +20,21 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache as django_cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+import ratelimits
 from accounts.models import User
 from credits import services as credits
 from credits.models import CreditAction, CreditTransaction
-from extraction import urlguard
+from extraction import fetch, runner, urlguard
 from extraction.models import ACTIVE, Extraction, Status
 from soundboard import events
 from soundboard.errors import UserError
 from sounds import audio
 from sounds.models import Sound, SoundType, originals_dir, thumbnails_dir
+from sounds.services import normalize_sound
 
 logger = logging.getLogger(__name__)
 
@@ -75,25 +82,41 @@ def detect(url: str) -> Detected:
 
 
 # --- Submit -------------------------------------------------------------------------------------------------
-def submit(*, user: User, url: str, trim_start: float | None = None, trim_end: float | None = None) -> Extraction:
-    """Validate the link, charge, and queue the job. Raises ExtractionError; nothing is created on failure."""
-    try:
-        url = urlguard.check_url(url)
-    except urlguard.BlockedURL as exc:
-        raise ExtractionError(str(exc)) from exc
-    detected = detect(url)
-    if (trim_start is not None and trim_start < 0) or (trim_end is not None and trim_end <= 0):
+def check_trims(trim_start: float | None, trim_end: float | None) -> None:
+    """Trim times are finite seconds within the longest sound allowed; NaN and infinities never get in."""
+    for value in (trim_start, trim_end):
+        if value is not None and not (math.isfinite(value) and 0 <= value <= settings.EXTRACTION_MAX_DURATION_S):
+            raise ExtractionError(
+                "Start and end are seconds from the beginning, above zero and at most "
+                f"{settings.EXTRACTION_MAX_DURATION_S}."
+            )
+    if trim_end is not None and trim_end <= 0:
         raise ExtractionError("Start and end are seconds from the beginning, above zero.")
     if trim_start is not None and trim_end is not None and trim_end <= trim_start:
         raise ExtractionError("The end must come after the start.")
+
+
+def submit(*, user: User, url: str, trim_start: float | None = None, trim_end: float | None = None) -> Extraction:
+    """Validate the link, charge, and queue the job. Raises ExtractionError; nothing is created on failure.
+
+    Cheap checks and the rate limit come first: a DNS lookup (which an attacker's name server can make slow)
+    is only made for a request that could otherwise be accepted.
+    """
+    try:
+        url, host, port = urlguard.check_syntax(url)
+    except urlguard.BlockedURL as exc:
+        raise ExtractionError(str(exc)) from exc
+    check_trims(trim_start, trim_end)
     if Extraction.objects.for_user(user.pk).active().count() >= settings.EXTRACTION_MAX_ACTIVE_PER_USER:
         raise ExtractionError(
             f"You already have {settings.EXTRACTION_MAX_ACTIVE_PER_USER} extractions running; wait for one.", 429
         )
-    key = f"extraction-rate:{user.pk}"
-    django_cache.add(key, 0, 60)
-    if int(django_cache.incr(key)) > settings.EXTRACTION_RATE_PER_MINUTE:
-        raise ExtractionError("Too many links in a minute; try again shortly.", 429)
+    ratelimits.hit("extraction", user.pk, "EXTRACTION_RATE_LIMIT", detail="Too many links; try again shortly.")
+    try:
+        urlguard.check_address(host, port)
+    except urlguard.BlockedURL as exc:
+        raise ExtractionError(str(exc)) from exc
+    detected = detect(url)
     with transaction.atomic():
         try:
             tx = credits.debit(
@@ -159,127 +182,113 @@ def _refund(job: Extraction, reason: str) -> None:
 
 
 # --- Process -------------------------------------------------------------------------------------------------
-class _Cancelled(Exception):
-    pass
-
-
-def _ydl_options(workdir: Path, job: Extraction) -> dict[str, Any]:
-    """Everything fixed by the server: no exec, no external downloaders, no cookies, no info-json loading."""
+def _fetch_config(job: Extraction, workdir: Path) -> fetch.Config:
     allowed = allowed_services() + (["generic"] if settings.EXTRACTION_ALLOW_GENERIC else [])
-    last = {"at": 0.0}
-
-    def hook(d: dict[str, Any]) -> None:
-        if d.get("status") == "downloading":
-            total = d.get("total_bytes") or d.get("total_bytes_estimate") or 0
-            percent = int(100 * d.get("downloaded_bytes", 0) / total) if total else 0
-            now = timezone.now().timestamp()
-            if now - last["at"] > 0.5:  # at most two updates a second
-                last["at"] = now
-                _update(job, stage="downloading", progress=min(percent, 99))
-
-    return {
-        "paths": {"home": str(workdir), "temp": str(workdir)},
-        "outtmpl": {"default": "media.%(ext)s", "thumbnail": "thumb.%(ext)s"},
-        "format": "bestaudio[protocol^=http]/bestaudio[protocol^=m3u8]/best[protocol^=http]/best[protocol^=m3u8]",
-        "allowed_extractors": [f"^{name}$" for name in allowed],
-        "noplaylist": True,
-        "writethumbnail": True,
-        "quiet": True,
-        "no_warnings": True,
-        "noprogress": True,
-        "cookiefile": None,
-        "hls_prefer_native": True,
-        "concurrent_fragment_downloads": 1,
-        "socket_timeout": 20,
-        "retries": 2,
-        "max_filesize": 200 * 1024 * 1024,
-        "progress_hooks": [hook],
-        "logger": _YtDlpLog(),
-        "postprocessors": [
-            {
-                "key": "FFmpegExtractAudio",
-                "preferredcodec": settings.EXTRACTION_AUDIO_FORMAT,
-                "preferredquality": settings.EXTRACTION_AUDIO_BITRATE.rstrip("k"),
-            }
-        ],
-        "compat_opts": set(),
-    }
+    return fetch.Config(
+        url=job.url,
+        workdir=str(workdir),
+        allowed_extractors=allowed,
+        allowed_private_ips=list(settings.EXTRACTION_ALLOWED_PRIVATE_IPS),
+        max_duration_s=settings.EXTRACTION_MAX_DURATION_S,
+        max_filesize=settings.EXTRACTION_MAX_FILESIZE_MB * 1024 * 1024,
+        audio_format=settings.EXTRACTION_AUDIO_FORMAT,
+        audio_bitrate=settings.EXTRACTION_AUDIO_BITRATE,
+        # CPU time never exceeds the wall-clock limit by much; the floor leaves room for start-up in short tests.
+        cpu_seconds=max(60, int(settings.EXTRACTION_FETCH_TIMEOUT_S)),
+        parent_pid=os.getpid(),
+    )
 
 
-class _YtDlpLog:
-    """yt-dlp's own chatter goes to our log at debug level; the job's error says what matters."""
+@contextmanager
+def _heartbeat(job: Extraction) -> Iterator[None]:
+    """Beat on a timer while the job runs: a long conversion or normalization reports no progress."""
+    stop = threading.Event()
 
-    def debug(self, message: str) -> None:
-        logger.debug("yt-dlp: %s", message)
+    def beat() -> None:
+        try:
+            while not stop.wait(settings.EXTRACTION_HEARTBEAT_S):
+                Extraction.objects.filter(pk=job.pk, status=Status.PROCESSING).update(heartbeat_at=timezone.now())
+        except Exception:
+            logger.warning("Extraction %s: heartbeat failed", job.pk, exc_info=True)
+        finally:
+            connection.close()  # this thread's own connection
 
-    info = debug
-    warning = debug
-
-    def error(self, message: str) -> None:
-        logger.info("yt-dlp: %s", message)
+    thread = threading.Thread(target=beat, name=f"extraction-{job.pk}-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
 
 
 def process(job: Extraction) -> None:
     """Run one job to its end: completed, or failed with a refund. Temporary files never survive it."""
-    import yt_dlp
-
-    from sounds.services import normalize_sound
-
     _update(job, status=Status.PROCESSING, stage="detecting", progress=0, error="", attempts=job.attempts + 1)
     workdir = Path(tempfile.mkdtemp(prefix=f"extraction-{job.pk}-", dir=_temp_root()))
+    last = {"at": 0.0}
+    title = job.url
+
+    def on_info(info: runner.Info) -> bool:
+        nonlocal title
+        title = info.title
+        _update(job, service=info.service, service_id=info.service_id, title=title, stage="checking")
+        duplicate = _already_extracted(job, info.service, info.service_id)
+        if duplicate is not None:
+            _link_existing(job, duplicate, "This was already extracted")
+            return False
+        _update(job, stage="downloading")
+        return True
+
+    def on_progress(percent: int) -> None:
+        now = time.monotonic()
+        if now - last["at"] > 0.5:  # at most two updates a second
+            last["at"] = now
+            _update(job, stage="downloading", progress=min(percent, 99))
+
     try:
-        with urlguard.guarded(), yt_dlp.YoutubeDL(_ydl_options(workdir, job)) as ydl:
-            # Read what the link is without downloading (nor resolving formats), then decide.
-            info = ydl.extract_info(job.url, download=False, process=False)
-            if info is None:
-                raise ExtractionError("Nothing could be read from that link.")
-            if info.get("_type") in ("playlist", "multi_video"):
-                raise ExtractionError("Playlists are not supported: paste a link to one item.")
-            duration = info.get("duration")
-            if duration and duration > settings.EXTRACTION_MAX_DURATION_S:
-                raise ExtractionError(f"That is longer than {settings.EXTRACTION_MAX_DURATION_S // 60} minutes.")
-            service = (info.get("extractor_key") or job.service or "").lower()
-            service_id = str(info.get("id") or "")
-            title = str(info.get("title") or job.url)[:300]
-            _update(job, service=service, service_id=service_id, title=title, stage="checking")
-            duplicate = _already_extracted(job, service, service_id)
-            if duplicate is not None:
-                _link_existing(job, duplicate, "This was already extracted")
+        with _heartbeat(job):
+            try:
+                media = runner.fetch(
+                    _fetch_config(job, workdir),
+                    timeout=settings.EXTRACTION_FETCH_TIMEOUT_S,
+                    on_info=on_info,
+                    on_progress=on_progress,
+                )
+            except runner.Stopped:
                 return
-            _update(job, stage="downloading")
-            ydl.process_ie_result(info, download=True)
-        media = _find_output(workdir)
-        if media is None:
-            raise ExtractionError("The download produced no audio.")
-        _update(job, stage="converting", progress=100)
-        if job.trim_start is not None or job.trim_end is not None:
-            media = _trim(media, job.trim_start, job.trim_end)
-        try:
-            info_audio = audio.probe(media)
-        except audio.NotAudioError as exc:
-            raise ExtractionError(f"The link has no usable audio ({exc}).") from exc
-        if info_audio.duration_ms > settings.EXTRACTION_MAX_DURATION_S * 1000:
-            # Direct links only reveal their length once downloaded.
-            raise ExtractionError(f"That is longer than {settings.EXTRACTION_MAX_DURATION_S // 60} minutes.")
-        digest = audio.file_hash(media)
-        existing = Sound.objects.filter(hash=digest).first()
-        if existing is not None:
-            _link_existing(job, existing, "The same audio is already in the library")
-            return
-        sound = _store(job, media, workdir, info_audio.duration_ms, digest, title)
-        _update(job, stage="normalizing", sound=sound)
-        normalize_sound(sound=sound)
-        _update(job, status=Status.COMPLETED, stage="", progress=100)
-        events.broadcast("library_changed", {})
+            except runner.FetchFailed as exc:
+                raise ExtractionError(exc.message if exc.readable else _readable(exc.message)) from exc
+            _finish(job, media, workdir, title)
     except ExtractionError as exc:
         fail(job, exc.detail)
-    except yt_dlp.utils.DownloadError as exc:
-        fail(job, _readable(str(exc)))
     except Exception as exc:
         logger.exception("Extraction %s failed", job.pk)
         fail(job, f"Something went wrong: {type(exc).__name__}.")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _finish(job: Extraction, media: Path, workdir: Path, title: str) -> None:
+    _update(job, stage="converting", progress=100)
+    if job.trim_start is not None or job.trim_end is not None:
+        media = _trim(media, job.trim_start, job.trim_end)
+    try:
+        info_audio = audio.probe(media)
+    except audio.NotAudioError as exc:
+        raise ExtractionError(f"The link has no usable audio ({exc}).") from exc
+    if info_audio.duration_ms > settings.EXTRACTION_MAX_DURATION_S * 1000:
+        # Direct links only reveal their length once downloaded.
+        raise ExtractionError(f"That is longer than {settings.EXTRACTION_MAX_DURATION_S // 60} minutes.")
+    digest = audio.file_hash(media)
+    existing = Sound.objects.filter(hash=digest).first()
+    if existing is not None:
+        _link_existing(job, existing, "The same audio is already in the library")
+        return
+    sound = _store(job, media, workdir, info_audio.duration_ms, digest, title)
+    _update(job, stage="normalizing", sound=sound)
+    normalize_sound(sound=sound)
+    _update(job, status=Status.COMPLETED, stage="", progress=100)
+    events.broadcast("library_changed", {})
 
 
 def _temp_root() -> Path:
@@ -317,12 +326,6 @@ def _already_extracted(job: Extraction, service: str, service_id: str) -> Sound 
 def _link_existing(job: Extraction, sound: Sound, why: str) -> None:
     _update(job, status=Status.COMPLETED, stage="", progress=100, sound=sound, error=f"{why}: “{sound.name}”.")
     _refund(job, f"{why}; nothing new to pay for")
-
-
-def _find_output(workdir: Path) -> Path | None:
-    wanted = f".{settings.EXTRACTION_AUDIO_FORMAT}"
-    found = [p for p in workdir.iterdir() if p.is_file() and p.suffix == wanted and p.stem == "media"]
-    return found[0] if found else None
 
 
 def _trim(media: Path, start: float | None, end: float | None) -> Path:

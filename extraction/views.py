@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from extraction import services
 from extraction.forms import ExtractionForm
 from extraction.models import Extraction, Status
+from soundboard.errors import UserError
 from soundboard.toasts import add_toast
 from soundboard.types import AuthedRequest
 
@@ -63,7 +64,7 @@ def extraction_list(request: AuthedRequest) -> HttpResponse:
             trim_start=form.cleaned_data.get("trim_start"),
             trim_end=form.cleaned_data.get("trim_end"),
         )
-    except services.ExtractionError as exc:
+    except UserError as exc:  # a refusal, the rate limit included
         form.add_error("url", exc.detail)
         return render(request, template, _context(request, form), status=exc.status)
     text = f"Working on it: {job.url[:80]}"
@@ -78,7 +79,7 @@ def retry(request: AuthedRequest, extraction_id: int) -> HttpResponse:
     job = get_object_or_404(Extraction, pk=extraction_id, user=request.user)
     try:
         services.retry(job=job, user=request.user)
-    except services.ExtractionError as exc:
+    except UserError as exc:
         if request.htmx:
             return add_toast(HttpResponse(status=exc.status), exc.detail, "error")
         messages.error(request, exc.detail)

@@ -339,10 +339,18 @@ EXTRACTION_AUDIO_FORMAT: str = env.str("EXTRACTION_AUDIO_FORMAT", default="mp3")
 EXTRACTION_AUDIO_BITRATE: str = env.str("EXTRACTION_AUDIO_BITRATE", default="256k")
 EXTRACTION_MAX_DURATION_S: int = env.int("EXTRACTION_MAX_DURATION_S", default=600)
 EXTRACTION_MAX_ACTIVE_PER_USER: int = env.int("EXTRACTION_MAX_ACTIVE_PER_USER", default=3)
-EXTRACTION_RATE_PER_MINUTE: int = env.int("EXTRACTION_RATE_PER_MINUTE", default=10)
+# Links a user may submit; the older EXTRACTION_RATE_PER_MINUTE (a count per minute) still sets the default.
+EXTRACTION_RATE_LIMIT: str = env.str(
+    "EXTRACTION_RATE_LIMIT", default=f"{env.int('EXTRACTION_RATE_PER_MINUTE', default=10)}/m"
+)
 EXTRACTION_MAX_ATTEMPTS: int = env.int("EXTRACTION_MAX_ATTEMPTS", default=3)
+# Largest download (checked while downloading, also when the site announces no size).
+EXTRACTION_MAX_FILESIZE_MB: int = env.int("EXTRACTION_MAX_FILESIZE_MB", default=200)
+# The yt-dlp child (download and conversion) is killed, with every program it started, past this time.
+EXTRACTION_FETCH_TIMEOUT_S: int = env.int("EXTRACTION_FETCH_TIMEOUT_S", default=900)
 # A processing job whose worker has not reported for this long is retried by the reaper.
 EXTRACTION_STALE_AFTER_S: int = env.int("EXTRACTION_STALE_AFTER_S", default=300)
+EXTRACTION_HEARTBEAT_S: float = env.float("EXTRACTION_HEARTBEAT_S", default=15.0)
 # Test-only switches: production must keep the generic extractor off and private addresses unreachable.
 EXTRACTION_ALLOW_GENERIC: bool = env.bool("EXTRACTION_ALLOW_GENERIC", default=False)
 EXTRACTION_ALLOWED_PRIVATE_IPS: list[str] = env.list("EXTRACTION_ALLOWED_PRIVATE_IPS", default=[])

@@ -36,6 +36,9 @@ def _serve(
             if self.path.startswith("/slow/"):
                 self._slow(root / self.path.removeprefix("/slow/"))
                 return
+            if self.path.startswith("/nolength/"):
+                self._without_length(root / self.path.removeprefix("/nolength/"))
+                return
             route = routes.get(self.path.split("?")[0])
             if route is None:
                 super().do_GET()
@@ -64,6 +67,20 @@ def _serve(
             except OSError:
                 return
 
+        def _without_length(self, path: Path) -> None:
+            """A stream that never says how big it is (like a radio): only the bytes themselves count."""
+            data = path.read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Type", "audio/mpeg")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.close_connection = True
+            try:
+                for i in range(0, len(data), 65536):
+                    self.wfile.write(data[i : i + 65536])
+            except OSError:
+                return
+
         def do_HEAD(self) -> None:
             hits.append(self.path)
             super().do_HEAD()
@@ -86,7 +103,37 @@ def media_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
          str(root / "silent-video.mp4")],
         check=True,
     )  # fmt: skip
+    media.tone(root / "big.mp3", 200.0, freq=220)  # about 3 MB
+    _hls(root / "hls")
+    # An HTML page that sends the player elsewhere: yt-dlp returns a `url` result, resolved later.
+    (root / "page.html").write_text('<html><head><meta http-equiv="refresh" content="0;url=/hls/live.m3u8">')
     return root
+
+
+def _hls(folder: Path) -> None:
+    """HLS fixtures: a finished recording, the same as a live stream, AES-128 and SAMPLE-AES encrypted copies."""
+    import subprocess
+
+    folder.mkdir()
+    source = ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=500:duration=6", "-c:a", "aac"]
+    hls = ["-f", "hls", "-hls_time", "2", "-hls_list_size", "0", "-hls_playlist_type", "vod"]
+    subprocess.run([*source, *hls, "-hls_segment_filename", str(folder / "seg%d.ts"), str(folder / "vod.m3u8")],
+                   check=True)  # fmt: skip
+    vod = (folder / "vod.m3u8").read_text()
+    # A live playlist: no end marker and no VOD type, so more segments may always come.
+    live = "".join(
+        line for line in vod.splitlines(keepends=True) if "ENDLIST" not in line and "PLAYLIST-TYPE" not in line
+    )
+    (folder / "live.m3u8").write_text(live)
+    # SAMPLE-AES: yt-dlp's native downloader can't decrypt it and would hand the stream to ffmpeg.
+    (folder / "sample-aes.m3u8").write_text(
+        vod.replace("#EXTINF", '#EXT-X-KEY:METHOD=SAMPLE-AES,URI="sample.key"\n#EXTINF', 1)
+    )
+    (folder / "aes.key").write_bytes(bytes(range(16)))
+    (folder / "keyinfo").write_text(f"aes.key\n{folder / 'aes.key'}\n")
+    subprocess.run([*source, *hls, "-hls_key_info_file", str(folder / "keyinfo"),
+                    "-hls_segment_filename", str(folder / "aes%d.ts"), str(folder / "aes.m3u8")],
+                   check=True)  # fmt: skip
 
 
 @pytest.fixture

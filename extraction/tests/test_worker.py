@@ -112,3 +112,25 @@ def test_staff_see_the_queue_and_the_workers_listening(celery_worker, staff):
     assert {"pending", "processing", "completed", "failed", "recent_failures", "workers"} <= set(status)
     # A solo worker answers control messages between tasks: give it time to.
     assert celery_worker.name in extraction_workers(timeout=10)
+
+
+def test_a_live_link_fails_quickly_in_the_worker_and_is_refunded(test_config, media_server, celery_worker):
+    from credits.models import CreditAction, CreditTransaction
+
+    user = UserFactory.create()
+    client = Client()
+    client.force_login(user)
+    response = client.post(
+        "/api/v1/extractions/", {"url": f"{media_server.base}/hls/live.m3u8"}, content_type="application/json"
+    )
+    assert response.status_code == 202
+    job = Extraction.objects.get(pk=response.json()["id"])
+    deadline = time.monotonic() + 60  # today's build holds the worker for the task's 25-minute limit
+    while job.status not in (Status.COMPLETED, Status.FAILED):
+        assert time.monotonic() < deadline, f"still {job.status}/{job.stage}"
+        time.sleep(0.1)
+        job.refresh_from_db()
+    assert job.status == Status.FAILED
+    assert "Live streams can't be extracted" in job.error
+    assert not [p for p in media_server.hits if p.endswith(".ts")]
+    assert CreditTransaction.objects.filter(user=user, action=CreditAction.REFUND).exists()
