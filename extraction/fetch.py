@@ -121,6 +121,8 @@ def options(job: Job) -> dict[str, Any]:
         return job.refuse(reason) if reason else None
 
     def progress(d: dict[str, Any]) -> None:
+        if d.get("status") == "finished":
+            _refuse_playlist_file(Path(str(d.get("filename") or "")))
         if d.get("status") != "downloading":
             return
         done = int(d.get("downloaded_bytes") or 0)
@@ -166,6 +168,21 @@ def options(job: Job) -> dict[str, Any]:
         }
     )
     return params
+
+
+# Text formats in which ffmpeg follows links of its own (HLS, DASH, concat lists, SDP...): a "media file" that
+# is one of these would make the ffmpeg post-processors connect where the URL guard never looks.
+_LINK_FOLLOWING_MAGIC = (b"#EXTM3U", b"#EXT-X-", b"ffconcat", b"<?xml", b"<MPD", b"[playlist]", b"v=0")
+
+
+def _refuse_playlist_file(path: Path) -> None:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(512).lstrip(b"\xef\xbb\xbf \t\r\n")
+    except OSError:
+        return
+    if head.startswith(_LINK_FOLLOWING_MAGIC):
+        raise Refused("The link is a list of other links, not audio.")
 
 
 def _too_large(config: Config) -> str:

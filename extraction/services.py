@@ -332,7 +332,8 @@ def _trim(media: Path, start: float | None, end: float | None) -> Path:
     import subprocess
 
     out = media.with_name(f"trimmed{media.suffix}")
-    cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-y", "-i", str(media)]
+    # Local files only: a file that is really a playlist must not make ffmpeg connect anywhere.
+    cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-y", "-protocol_whitelist", "file", "-i", str(media)]
     if start:
         cmd += ["-ss", f"{start:.3f}"]
     if end:

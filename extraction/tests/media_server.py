@@ -153,7 +153,12 @@ def blocked_server() -> Iterator[MediaServer]:
 @pytest.fixture
 def media_server(media_files: Path, blocked_server: MediaServer) -> Iterator[MediaServer]:
     hits: list[str] = []
-    routes = {"/hop.mp3": (302, {"Location": f"{blocked_server.base}/secret.mp3"}, b"")}
+    # A "file" that is really an HLS playlist pointing at a private address: ffmpeg would follow it.
+    smuggled = f"#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\n{blocked_server.base}/secret.ts\n#EXT-X-ENDLIST\n"
+    routes = {
+        "/hop.mp3": (302, {"Location": f"{blocked_server.base}/secret.mp3"}, b""),
+        "/smuggled.mp3": (200, {"Content-Type": "audio/mpeg"}, smuggled.encode()),
+    }
     server, base = _serve(media_files, "127.0.0.1", hits, routes)
     yield MediaServer(base, media_files, hits)
     server.shutdown()

@@ -106,3 +106,13 @@ def test_a_proxy_from_the_environment_is_never_used(user, local_extraction, medi
     job = run(user, f"{media_server.base}/tone.mp3")
     assert job.status == Status.COMPLETED, job.error
     assert blocked_server.hits == []
+
+
+def test_a_file_that_is_really_a_playlist_never_makes_ffmpeg_connect(
+    user, local_extraction, media_server, blocked_server
+):
+    job = run(user, f"{media_server.base}/smuggled.mp3")
+    assert blocked_server.hits == []
+    assert job.status == Status.FAILED
+    assert "list of other links" in job.error
+    assert refunded(user)
