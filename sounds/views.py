@@ -225,7 +225,10 @@ def tts(request: AuthedRequest) -> HttpResponse:
         )
     except UserError as exc:  # TtsError, or RateLimited
         form.add_error(None, exc.detail)
-        return render(request, template, {"tts_form": form}, status=exc.status)
+        response = render(request, template, {"tts_form": form}, status=exc.status)
+        if exc.retry_after is not None:
+            response["Retry-After"] = str(exc.retry_after)
+        return response
     text = f"Making “{name}”: it appears on the board in a moment."
     if not request.htmx:
         messages.success(request, text)
