@@ -203,13 +203,22 @@ def _sync(message: dict[str, Any]) -> None:
         logger.warning("The player missed %r; it reloads the list on its next change or restart", message)
 
 
+def _is_current(playlist_id: int) -> bool:
+    # Only the current playlist matters to the player (another one is read from the database when chosen): edits
+    # to every other list stay off the shared player's queue.
+    state = published_state()
+    return state is None or state.get("playlist_id") == playlist_id
+
+
 def playlist_changed(playlist_id: int) -> None:
     """The player reloads its playlist when it is the current one (the seed's reload rules)."""
-    _sync({"type": "playlist.changed", "playlist_id": playlist_id})
+    if _is_current(playlist_id):
+        _sync({"type": "playlist.changed", "playlist_id": playlist_id})
 
 
 def playlist_deleted(playlist_id: int) -> None:
-    _sync({"type": "playlist.deleted", "playlist_id": playlist_id})
+    if _is_current(playlist_id):
+        _sync({"type": "playlist.deleted", "playlist_id": playlist_id})
 
 
 # --- The music player ---------------------------------------------------------------------------------------
