@@ -268,7 +268,6 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Site-wide Content Security Policy (Django's own middleware): scripts and styles only from our static files
 # or with the request's nonce, never inline; the page talks only to this origin (websockets included).
 SECURE_CSP = {
@@ -286,6 +285,7 @@ SECURE_CSP = {
     # Sign-in with Google or GitHub posts here and is redirected to them; Chrome checks redirects too.
     "form-action": [CSP.SELF, "https://accounts.google.com", "https://github.com"],
 }
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # The web process's edge (edge.daphne, edge.asgi) refuses larger bodies with 413 before reading them:
 # signed-in requests (several uploads at once) and requests without credentials (sign-in forms only).
 REQUEST_MAX_BODY_MB: int = env.int("REQUEST_MAX_BODY_MB", default=100)
