@@ -173,7 +173,7 @@ def test_a_play_past_its_deadline_is_dropped_by_the_player_never_played_late(pla
     assert "Dropped an expired 'play.sound' command" in player_process.log_path.read_text()
     assert balance(user) == 24
     assert CreditTransaction.objects.filter(user=user, action=CreditAction.REFUND).count() == 1
-    assert list(SoundPlayed.objects.values_list("sound__name", flat=True)) == ["Bell"]
+    assert not SoundPlayed.objects.filter(sound=tones["horn"]).exists()
 
 
 def test_huge_numbers_and_lone_surrogates_are_400_and_charge_nothing(player_process, tones, user):
@@ -235,3 +235,28 @@ def test_the_published_state_carries_the_current_track_and_a_version_not_the_tra
     part = client.get("/player/?part=tracks", HTTP_HX_REQUEST="true").content.decode()
     assert part.lstrip().startswith('<section class="card" id="player-tracks"')
     assert "Bell" in part
+
+
+def test_redis_failing_between_the_debit_and_the_send_refunds(tones, user, monkeypatch):
+    from channels_redis.core import RedisChannelLayer
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from soundboard.redis_client import sync_client
+
+    sync_client().set(commands.HEARTBEAT_KEY, "{}", ex=5)  # a player seemed alive a moment ago
+
+    async def send(self: Any, channel: str, message: dict[str, Any]) -> None:
+        raise RedisConnectionError("Connection refused")
+
+    monkeypatch.setattr(RedisChannelLayer, "send", send)
+    client = logged_in(user)
+    try:
+        response = client.post(f"/api/v1/sounds/play/{tones['horn'].pk}")
+    finally:
+        sync_client().delete(commands.HEARTBEAT_KEY)
+    assert response.status_code == 503
+    assert "cannot be reached right now" in response.json()["detail"]
+    assert "refunded" in response.json()["detail"]
+    assert balance(user) == 25
+    refund = CreditTransaction.objects.get(user=user, action=CreditAction.REFUND)
+    assert refund.metadata["reason"].startswith("“Horn” could not be played (The player cannot be reached")
