@@ -265,7 +265,8 @@ def _checked(command: str, params: dict[str, Any], state: dict[str, Any]) -> dic
         raise PlayError(f"Wrong parameters for “{command}”.", 400)
     checked = dict(params)
     if command == "play_index":
-        length = int(state.get("length") or 0)
+        # Judged against the published length when there is one (else the player answers for itself).
+        length = int(state["length"]) if isinstance(state.get("length"), int) else MAX_TRACK_INDEX + 1
         last = min(MAX_TRACK_INDEX, length - 1)
         message = f"There is no track {params.get('index')}: the playlist has tracks 0 to {last}."
         if length <= 0:
