@@ -24,8 +24,7 @@ from player.engine import Engine, Playback
 logger = logging.getLogger(__name__)
 
 MUSIC_PREFIX = "music-"
-TICK_S = 0.5
-BROADCAST_EVERY_TICKS = 2  # the position reaches browsers once a second
+TICK_S = 0.5  # position polls; browsers hear of each new second of playback (see `tick`)
 
 
 def _load_tracks(playlist_id: int | None) -> tuple[int | None, str, list[service.Track]]:
@@ -57,7 +56,7 @@ class MusicRuntime:
         self.current: Playback | None = None
         self.pending_seek = 0
         self.ducked = False
-        self._ticks = 0
+        self._shown_second: int | None = None  # the whole second of the position browsers last saw
 
     # --- start and state ---------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -85,6 +84,7 @@ class MusicRuntime:
         from soundboard.redis_client import sync_client
 
         state = self.public_state()
+        self._shown_second = self.player.state.position_ms // 1000
         await asyncio.to_thread(sync_client().set, STATE_KEY, json.dumps(state))
         await events.abroadcast("player_state", {"state": state})
         if save:
@@ -184,8 +184,10 @@ class MusicRuntime:
         effects = self.player.tick(position, length if length > 0 else None, playback=number)
         for effect in effects:
             await self._apply(effect)
-        self._ticks += 1
-        if effects or self._ticks % BROADCAST_EVERY_TICKS == 0:
+        # Publish each new second of playback, not every n-th poll: polls drift against the playback clock
+        # (libvlc's time moves in uneven steps, the loop is sometimes busy), and a fixed "every other poll"
+        # let the bar jump from 0.9 s to 2.0 s, never showing 1.x s.
+        if effects or self.player.state.position_ms // 1000 != self._shown_second:
             await self.publish(save=False)
 
     # --- ducking -----------------------------------------------------------------------------------------

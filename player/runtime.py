@@ -200,8 +200,12 @@ class PlayerRuntime:
                 logger.exception("Player command failed: %r", message.get("type"))
 
     async def _tick_forever(self) -> None:
+        loop = asyncio.get_running_loop()
+        due = loop.time()
         while not self.stopping.is_set():
-            await asyncio.sleep(TICK_S)
+            # On a fixed schedule, not "sleep after the work": the work's time must not stretch the period.
+            due = max(due + TICK_S, loop.time())
+            await asyncio.sleep(due - loop.time())
             try:
                 await self.music.tick()
             except Exception:

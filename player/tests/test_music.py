@@ -114,6 +114,27 @@ async def test_the_music_ducks_while_a_clip_plays(player_process, sdb, settings)
     await ws.disconnect()
 
 
+async def test_the_bar_shows_every_second_of_a_playing_track(player_process, sdb):
+    user = await sync_to_async(UserFactory.create)()
+    playlist = await sync_to_async(make_playlist)(user, sdb, [("seconds", 4.5, 440)])
+    ws, _ = await connect(user)
+    client = Client()
+    await sync_to_async(client.force_login)(user)
+    await sync_to_async(api)(client, "mode", {"mode": "single"})
+    await sync_to_async(api)(client, "playlist", {"playlist_id": playlist.pk, "play": True})
+    await receive_until(ws, 'data-status="playing"', timeout=10)
+    seen: set[int] = set()
+    while True:
+        frame = await receive_until(ws, 'data-testid="player-position">', timeout=10)
+        shown = frame.split('data-testid="player-position">', 1)[1].split("<", 1)[0]
+        seen.add(int(float(shown.removesuffix(" s"))))
+        if 'data-status="stopped"' in frame:
+            break
+    # Each whole second of playback reached the browser, however the polls fell against the playback clock.
+    assert {1, 2, 3} <= seen, seen
+    await ws.disconnect()
+
+
 def test_bad_commands_are_refused_with_reasons(player_process, sdb, user):
     full = make_playlist(user, sdb, [("x", 0.4, 400)])
     client = Client()

@@ -65,7 +65,8 @@ def test_no_page_breaks_the_content_security_policy(new_context, live_app):
     page.wait_for_load_state("networkidle")
 
     live_app.shell(
-        f"from accounts.models import User; User.objects.filter(email='{email}').update(is_staff=True, is_superuser=True)"
+        "from accounts.models import User; "
+        f"User.objects.filter(email='{email}').update(is_staff=True, is_superuser=True)"
     )
     page.context.clear_cookies()
     sign_in(page, email, PASSWORD)
