@@ -11,6 +11,7 @@ from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field, field_serializer
 
+from api.errors import refusals
 from extraction import services
 from extraction.forms import MAX_TRIM_S
 from extraction.models import Extraction
@@ -54,7 +55,7 @@ class ExtractionOut(Schema):
         return value if value is not None and math.isfinite(value) else None
 
 
-@router.post("/", response={202: ExtractionOut})
+@router.post("/", response={202: ExtractionOut}, openapi_extra=refusals(402))
 def submit(request: AuthedRequest, payload: ExtractionIn) -> Status[Extraction]:
     job = services.submit(user=request.user, url=payload.url, trim_start=payload.trim_start, trim_end=payload.trim_end)
     return Status(202, job)

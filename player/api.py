@@ -12,6 +12,7 @@ from ninja import Path, Router, Schema
 from ninja.errors import HttpError
 from pydantic import BeforeValidator, Field
 
+from api.errors import refusals
 from player import commands
 from player.service import MAX_POSITION_MS, MAX_TRACK_INDEX, MAX_VOLUME, MIN_VOLUME, Mode
 from playlists.models import Playlist
@@ -101,52 +102,52 @@ def state(request: AuthedRequest) -> dict[str, Any]:
     return {**current, "online": commands.is_online(), "tracks": tracks_of(current.get("playlist_id"))}
 
 
-@router.post("/play", response=PlayerStateOut)
+@router.post("/play", response=PlayerStateOut, openapi_extra=refusals(402, 503))
 def play(request: AuthedRequest) -> dict[str, Any]:
     return _run(request, "play")
 
 
-@router.post("/pause", response=PlayerStateOut)
+@router.post("/pause", response=PlayerStateOut, openapi_extra=refusals(503))
 def pause(request: AuthedRequest) -> dict[str, Any]:
     return _run(request, "pause")
 
 
-@router.post("/stop", response=PlayerStateOut)
+@router.post("/stop", response=PlayerStateOut, openapi_extra=refusals(503))
 def stop(request: AuthedRequest) -> dict[str, Any]:
     return _run(request, "stop")
 
 
-@router.post("/next", response=PlayerStateOut)
+@router.post("/next", response=PlayerStateOut, openapi_extra=refusals(402, 503))
 def next_track(request: AuthedRequest) -> dict[str, Any]:
     return _run(request, "next")
 
 
-@router.post("/previous", response=PlayerStateOut)
+@router.post("/previous", response=PlayerStateOut, openapi_extra=refusals(402, 503))
 def previous(request: AuthedRequest) -> dict[str, Any]:
     return _run(request, "previous")
 
 
-@router.post("/play/{index}", response=PlayerStateOut)
+@router.post("/play/{index}", response=PlayerStateOut, openapi_extra=refusals(402, 503))
 def play_index(request: AuthedRequest, index: Annotated[int, Path(ge=0, le=MAX_TRACK_INDEX)]) -> dict[str, Any]:
     return _run(request, "play_index", index=index)
 
 
-@router.post("/seek", response=PlayerStateOut)
+@router.post("/seek", response=PlayerStateOut, openapi_extra=refusals(503))
 def seek(request: AuthedRequest, payload: SeekIn) -> dict[str, Any]:
     return _run(request, "seek", ms=payload.position_ms)
 
 
-@router.post("/volume", response=PlayerStateOut)
+@router.post("/volume", response=PlayerStateOut, openapi_extra=refusals(503))
 def volume(request: AuthedRequest, payload: VolumeIn) -> dict[str, Any]:
     return _run(request, "set_volume", volume=payload.volume)
 
 
-@router.post("/mode", response=PlayerStateOut)
+@router.post("/mode", response=PlayerStateOut, openapi_extra=refusals(503))
 def mode(request: AuthedRequest, payload: ModeIn) -> dict[str, Any]:
     return _run(request, "set_mode", mode=payload.mode)
 
 
-@router.post("/playlist", response=PlayerStateOut)
+@router.post("/playlist", response=PlayerStateOut, openapi_extra=refusals(402, 503))
 def set_playlist(request: AuthedRequest, payload: PlayerPlaylistIn) -> dict[str, Any]:
     if not Playlist.objects.filter(pk=payload.playlist_id).exists():
         raise HttpError(404, "No such playlist.")

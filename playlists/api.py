@@ -10,6 +10,7 @@ from ninja import Path, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
 
+from api.errors import refusals
 from playlists import services
 from playlists.models import Playlist
 from soundboard.types import AuthedRequest
@@ -82,7 +83,7 @@ def list_playlists(request: AuthedRequest) -> list[PlaylistOut]:
     return [PlaylistOut.of(p, with_items=False) for p in Playlist.objects.all()]
 
 
-@router.post("/", response={201: PlaylistOut})
+@router.post("/", response={201: PlaylistOut}, openapi_extra=refusals(409))
 def create(request: AuthedRequest, payload: PlaylistIn) -> Status[PlaylistOut]:
     playlist = services.create_playlist(owner=request.user, name=payload.name, description=payload.description)
     return Status(201, PlaylistOut.of(playlist))
@@ -100,14 +101,14 @@ def update(request: AuthedRequest, playlist_id: PathId, payload: PlaylistIn) -> 
     return PlaylistOut.of(playlist)
 
 
-@router.delete("/{playlist_id}", response={204: None})
+@router.delete("/{playlist_id}", response={204: None}, openapi_extra=refusals(409))
 def delete(request: AuthedRequest, playlist_id: PathId) -> Status[None]:
     playlist = _editable(request, playlist_id)
     services.delete_playlist(playlist=playlist)
     return Status(204, None)
 
 
-@router.post("/{playlist_id}/sounds", response={201: PlaylistOut})
+@router.post("/{playlist_id}/sounds", response={201: PlaylistOut}, openapi_extra=refusals(409))
 def add_sound(request: AuthedRequest, playlist_id: PathId, payload: AddIn) -> Status[PlaylistOut]:
     playlist = _editable(request, playlist_id)
     services.add_sound(playlist=playlist, sound_id=payload.sound_id)

@@ -13,6 +13,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
 from accounts.models import ApiToken, User
+from api import errors
 from soundboard.errors import UserError
 
 logger = logging.getLogger("django.request")
@@ -46,38 +47,16 @@ class CsrfSessionAuth(SessionAuth):
         return None
 
 
-# Refusals every operation may answer, besides its own. Documented once here so the schema states the truth
-# about every status code the API sends (the fuzzer in tests/fuzz holds the API to it).
-COMMON_ERRORS: dict[int, str] = {
-    400: "Invalid input; `detail` says what is wrong, `errors` lists the fields.",
-    401: "Not signed in, or the bearer token is unknown, revoked or expired.",
-    403: "Signed in, but not allowed to do this.",
-    404: "No such object (or not yours to see).",
-    413: "The request body is too large.",
-    429: "Too many requests; `Retry-After` says when to try again.",
-    500: "Something broke on the server; it was logged.",
-}
-ERROR_SCHEMA: dict[str, Any] = {
-    "title": "Error",
-    "type": "object",
-    "properties": {
-        "detail": {"title": "Detail", "type": "string"},
-        "errors": {"title": "Errors", "type": "array", "items": {"type": "object"}},
-    },
-    "required": ["detail"],
-}
-
-
 class SoundboardAPI(NinjaAPI):
     def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        # Every operation documents the refusals any operation may answer (its own come from `refusals`), so
+        # the schema states every status code the API sends; the fuzzer in tests/fuzz holds the API to it.
         schema = super().get_openapi_schema(*args, **kwargs)
-        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
-        ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = errors.ERROR_SCHEMA
         for operations in schema.get("paths", {}).values():
             for operation in operations.values():
-                responses = operation.setdefault("responses", {})
-                for code, description in COMMON_ERRORS.items():
-                    responses.setdefault(str(code), {"description": description, "content": ref})
+                for code, answer in errors.responses(errors.COMMON).items():
+                    operation.setdefault("responses", {}).setdefault(code, answer)
         return schema
 
 

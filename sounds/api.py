@@ -13,6 +13,7 @@ from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from pydantic import Field
 
+from api.errors import refusals
 from api.pagination import PageQuery, page_of
 from soundboard.types import AuthedRequest
 from sounds import services
@@ -85,7 +86,7 @@ def list_sounds(request: AuthedRequest, filters: Query[SoundFilters]) -> SoundPa
     )
 
 
-@router.post("/upload", response={201: SoundOut})
+@router.post("/upload", response={201: SoundOut}, openapi_extra=refusals(409))
 def upload_sound(request: AuthedRequest, file: File[UploadedFile | None] = None) -> Status[Sound]:
     # Optional for the parser only: a file the upload handler stopped is absent, and deserves its 413.
     refused = refusal(request)
@@ -104,7 +105,7 @@ class PlayOut(Schema):
     credits: int
 
 
-@router.post("/play/{sound_id}", response=PlayOut)
+@router.post("/play/{sound_id}", response=PlayOut, openapi_extra=refusals(402, 503))
 def play(request: AuthedRequest, sound_id: int) -> PlayOut:
     from player import commands
 
@@ -121,7 +122,7 @@ class Stopped(Schema):
     detail: str
 
 
-@router.post("/stop", response=Stopped)
+@router.post("/stop", response=Stopped, openapi_extra=refusals(503))
 def stop(request: AuthedRequest) -> Stopped:
     from player import commands
 
@@ -137,7 +138,7 @@ class TtsIn(Schema):
     speed: int = 160
 
 
-@router.post("/tts", response={202: Queued})
+@router.post("/tts", response={202: Queued}, openapi_extra=refusals(402, 409))
 def text_to_speech(request: AuthedRequest, payload: TtsIn) -> Status[Queued]:
 
     name = services.request_tts(user=request.user, text=payload.text, voice=payload.voice, speed=payload.speed)
