@@ -103,7 +103,6 @@ def running_app(extra_env: dict[str, str] | None = None) -> Iterator[App]:
             "127.0.0.1",
             "-p",
             str(port),
-            "--proxy-headers",
             "soundboard.asgi:application",
         ],
         cwd=ROOT,

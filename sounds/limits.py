@@ -3,16 +3,16 @@
 A crafted file can make a decoder spin or write without end. The wall-clock timeout alone does not bound
 either: a process may burn every core until it fires, and a file written meanwhile can fill the disk. So
 each child also gets a CPU-time limit (the kernel sends SIGXCPU, then SIGKILL) and a file-size limit (a write
-past it fails with SIGXFSZ), set in the child between fork and exec. Output-length caps (`-t`) are the
-callers' job: they know what length is legitimate.
+past it fails with SIGXFSZ). util-linux's `prlimit` sets them and then execs the child: a `preexec_fn` would
+run Python between fork and exec, which is unsafe in the threaded web and worker processes. Output-length
+caps (`-t`) are the callers' job: they know what length is legitimate.
 """
 
 from __future__ import annotations
 
-import resource
 import signal
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from django.conf import settings
 
@@ -23,14 +23,9 @@ class ChildLimitExceeded(Exception):
     """The child was stopped by a limit (time, CPU or file size); the message says which, without paths."""
 
 
-def _limiter(cpu_s: int, fsize_bytes: int) -> Callable[[], None]:
-    def apply() -> None:
-        # Runs in the child before exec: only async-signal-safe work (two syscalls), no locks, no logging.
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize_bytes, fsize_bytes))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-    return apply
+def limited(cmd: Sequence[str], *, cpu_s: int, fsize_bytes: int) -> list[str]:
+    """`cmd` under a CPU-time limit (soft, then hard one second later), a file-size limit and no core file."""
+    return ["prlimit", f"--cpu={cpu_s}:{cpu_s + 1}", f"--fsize={fsize_bytes}", "--core=0", "--", *cmd]
 
 
 def default_fsize() -> int:
@@ -54,14 +49,13 @@ def run(
     fsize = fsize_bytes if fsize_bytes is not None else default_fsize()
     try:
         result = subprocess.run(
-            list(cmd),
+            limited(cmd, cpu_s=cpu, fsize_bytes=fsize),
             input=input,
             capture_output=True,
             text=True,
             errors="replace",
             timeout=timeout,
             check=False,
-            preexec_fn=_limiter(cpu, fsize),  # only setrlimit runs in the child
         )
     except subprocess.TimeoutExpired as exc:
         raise ChildLimitExceeded("it took too long") from exc
