@@ -14,7 +14,7 @@ from django.utils.http import urlencode
 
 from accounts import services
 from accounts.models import ApiToken, Invite, Plan, User
-from soundboard.errors import UserError
+from core.errors import UserError
 
 # One way in, with one set of limits: the admin's own login form would check passwords without allauth's
 # per-IP and per-account lockout, so it sends everyone to the site's sign-in page (and refuses signed-in

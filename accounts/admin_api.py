@@ -12,8 +12,8 @@ from pydantic import Field
 from accounts import services
 from accounts.models import Plan, User
 from api.pagination import PageQuery, page_of
-from soundboard.errors import UserError
-from soundboard.types import AuthedRequest
+from core.errors import UserError
+from web.types import AuthedRequest
 
 router = Router(tags=["admin"])
 

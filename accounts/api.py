@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ninja import Router, Schema
 
-from soundboard.types import AuthedRequest
+from web.types import AuthedRequest
 
 router = Router(tags=["accounts"])
 

@@ -6,10 +6,10 @@ from django.conf import settings
 from django.db import transaction
 
 from accounts.models import Invite, User
+from core.errors import UserError
 from credits.models import CreditAction
 from credits.services import credit
-from soundboard import events, presence
-from soundboard.errors import UserError
+from live import events, presence
 
 
 def check_can_manage(*, user: User, by: User) -> None:

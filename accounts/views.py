@@ -19,8 +19,8 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.forms import ApiTokenForm, ProfileForm
 from accounts.models import ApiToken
-from soundboard.toasts import add_toast
-from soundboard.types import AuthedRequest
+from web.toasts import add_toast
+from web.types import AuthedRequest
 
 
 def _tokens(request: AuthedRequest) -> QuerySet[ApiToken]:

@@ -28,7 +28,7 @@ async def _fan_out(app: App, clients: int, rounds: int) -> list[float]:
     sockets = []
     for _ in range(clients):
         sockets.append(await websockets.connect(url, additional_headers=headers, max_queue=None))
-    from soundboard import events
+    from live import events
 
     latencies: list[float] = []
 

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from api.pagination import PageQuery, page_of
 from credits.models import CreditAction, CreditTransaction
-from soundboard.types import AuthedRequest
+from web.types import AuthedRequest
 
 router = Router(tags=["credits"])
 

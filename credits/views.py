@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from credits.models import CreditAction, CreditTransaction
-from soundboard.types import AuthedRequest
+from web.types import AuthedRequest
 
 PAGE_SIZE = 25
 

@@ -15,7 +15,7 @@ from api.errors import refusals
 from extraction import services
 from extraction.forms import MAX_TRIM_S
 from extraction.models import Extraction
-from soundboard.types import AuthedRequest
+from web.types import AuthedRequest
 
 router = Router(tags=["extractions"])
 admin_router = Router(tags=["admin"])

@@ -26,12 +26,12 @@ from django.utils.text import slugify
 
 import ratelimits
 from accounts.models import User
+from core.errors import UserError
 from credits import services as credits
 from credits.models import CreditAction, CreditTransaction
 from extraction import fetch, runner, urlguard
 from extraction.models import ACTIVE, Extraction, Status
-from soundboard import events
-from soundboard.errors import UserError
+from live import events
 from sounds import audio
 from sounds.models import Sound, SoundType, originals_dir, thumbnails_dir
 from sounds.services import normalize_sound

@@ -11,12 +11,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.errors import UserError
 from extraction import services
 from extraction.forms import ExtractionForm
 from extraction.models import Extraction, Status
-from soundboard.errors import UserError
-from soundboard.toasts import add_toast
-from soundboard.types import AuthedRequest
+from web.toasts import add_toast
+from web.types import AuthedRequest
 
 
 def extraction_workers(timeout: float = 0.5) -> list[str]:

@@ -13,7 +13,7 @@ from pydantic import Field
 from api.errors import refusals
 from playlists import services
 from playlists.models import Playlist
-from soundboard.types import AuthedRequest
+from web.types import AuthedRequest
 
 router = Router(tags=["playlists"])
 

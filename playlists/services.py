@@ -9,9 +9,9 @@ from django.db import transaction
 from django.db.models import Max
 
 from accounts.models import User
+from core.errors import UserError
+from live import events
 from playlists.models import Playlist, PlaylistSound
-from soundboard import events
-from soundboard.errors import UserError
 from sounds.models import Sound
 
 

@@ -11,9 +11,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from playlists import services
 from playlists.forms import PlaylistForm
 from playlists.models import Playlist
-from soundboard.toasts import add_toast
-from soundboard.types import AuthedRequest
 from sounds.models import Sound
+from web.toasts import add_toast
+from web.types import AuthedRequest
 
 
 def _editable(request: AuthedRequest, playlist_id: int) -> Playlist:

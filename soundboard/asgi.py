@@ -14,11 +14,10 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
-from django.urls import path  # noqa: E402
 
 from edge import daphne as daphne_edge  # noqa: E402
 from edge.asgi import BodyLimitMiddleware  # noqa: E402
-from soundboard.consumers import LiveConsumer  # noqa: E402
+from live.routing import websocket_urlpatterns  # noqa: E402
 
 # Oversized bodies are refused before anything reads them (inside daphne, then again at the ASGI layer).
 daphne_edge.install()
@@ -26,8 +25,6 @@ daphne_edge.install()
 application = ProtocolTypeRouter(
     {
         "http": BodyLimitMiddleware(django_asgi_app),
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter([path("ws/live/", LiveConsumer.as_asgi())]))
-        ),
+        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

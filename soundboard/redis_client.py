@@ -1,13 +1,4 @@
-"""One process-wide synchronous Redis client for our own keys (presence, job progress)."""
+# TEMPORARY shim for player/ until the move lands; remove
+from core.redis_client import sync_client
 
-from __future__ import annotations
-
-from functools import cache
-
-import redis
-from django.conf import settings
-
-
-@cache
-def sync_client() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
+__all__ = ["sync_client"]

@@ -57,7 +57,8 @@ INSTALLED_APPS = [
     "allauth.socialaccount",
     "allauth.socialaccount.providers.google",
     "allauth.socialaccount.providers.github",
-    "soundboard",
+    "live",
+    "dashboard",
     "accounts",
     "credits",
     "sounds",
@@ -67,10 +68,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "soundboard.middleware.request_log_middleware",
+    "web.middleware.request_log_middleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
-    "soundboard.middleware.StaticFilesMiddleware",
+    "web.middleware.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -78,7 +79,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "soundboard.middleware.htmx_messages_middleware",
+    "web.middleware.htmx_messages_middleware",
     "allauth.account.middleware.AccountMiddleware",
     # Every page needs a signed-in user unless its view says otherwise (allauth's entrance views, the API,
     # which answers 401 itself, the error pages).
@@ -100,7 +101,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
-                "soundboard.context_processors.shell",
+                "web.context_processors.shell",
             ],
             "builtins": ["django.templatetags.static"],
         },
@@ -134,7 +135,7 @@ if TESTING:
     REDIS_URL = env.str("TEST_REDIS_URL", default="redis://127.0.0.1:6379/9")
 CACHES = {
     "default": {
-        "BACKEND": "soundboard.cache.SharedRedisCache",
+        "BACKEND": "core.cache.SharedRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "sb",
     }
@@ -318,7 +319,7 @@ CELERY_TIMEZONE = "UTC"
 # The one place schedules are declared: DatabaseScheduler syncs this dict into its tables by name at start,
 # so restarts never duplicate entries.
 CELERY_BEAT_SCHEDULE = {
-    "sweep-presence": {"task": "soundboard.sweep_presence", "schedule": 60.0},
+    "sweep-presence": {"task": "live.sweep_presence", "schedule": 60.0},
     "extraction-reaper": {"task": "extraction.reap", "schedule": 60.0},
     "credits-nightly-recharge": {
         "task": "credits.recharge",
@@ -443,7 +444,7 @@ LOGGING = {
         "django.channels.server": {"level": "WARNING"},
     },
 }
-CSRF_FAILURE_VIEW = "soundboard.views.csrf_failure"
+CSRF_FAILURE_VIEW = "web.views.csrf_failure"
 
 # --- Checks at start --------------------------------------------------------------------------------------
 # A malformed rate would otherwise be a 500 on every request that counts against it: refuse to start.

@@ -1,17 +1,4 @@
-"""Toasts for htmx responses, through the HX-Trigger header the page script listens to."""
+# TEMPORARY shim for player/ until the move lands; remove
+from web.toasts import add_toast
 
-from __future__ import annotations
-
-import json
-
-from django.http import HttpResponse
-
-
-def add_toast(response: HttpResponse, message: str, level: str = "success") -> HttpResponse:
-    try:
-        triggers = json.loads(response.headers.get("HX-Trigger", "{}") or "{}")
-    except ValueError:
-        triggers = {}
-    triggers.setdefault("toasts", []).append({"message": message, "level": level})
-    response.headers["HX-Trigger"] = json.dumps(triggers)
-    return response
+__all__ = ["add_toast"]

@@ -1,11 +1,4 @@
-"""Request types for views and API operations that only run for signed-in users."""
+# TEMPORARY shim for player/ until the move lands; remove
+from web.types import AuthedRequest
 
-from django.http import HttpRequest
-from django_htmx.middleware import HtmxDetails
-
-from accounts.models import User
-
-
-class AuthedRequest(HttpRequest):
-    user: User
-    htmx: HtmxDetails
+__all__ = ["AuthedRequest"]

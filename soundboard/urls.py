@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from soundboard import dashboard_views, views
-from soundboard.api import api_urls
+from api.root import api_urls
+from dashboard import views as dashboard_views
+from live import views as live_views
 from sounds import views as sound_views
 
 admin.site.site_header = "Soundboard admin"
@@ -15,15 +16,15 @@ urlpatterns = [
     path("player/", include("player.urls")),
     path("playlists/", include("playlists.urls")),
     path("extractions/", include("extraction.urls")),
-    path("live/refresh/", views.live_refresh, name="live_refresh"),
+    path("live/refresh/", live_views.live_refresh, name="live_refresh"),
     path("dashboard/", dashboard_views.page, name="dashboard"),
-    path("messages/new/", views.send_message, name="send_message"),
+    path("messages/new/", live_views.send_message, name="send_message"),
     path("profile/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api_urls()),
 ]
 
-handler403 = "soundboard.views.permission_denied"
-handler404 = "soundboard.views.page_not_found"
-handler500 = "soundboard.views.server_error"
+handler403 = "web.views.permission_denied"
+handler404 = "web.views.page_not_found"
+handler500 = "web.views.server_error"

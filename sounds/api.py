@@ -15,12 +15,12 @@ from pydantic import Field
 
 from api.errors import refusals
 from api.pagination import PageQuery, page_of
-from soundboard.types import AuthedRequest
 from sounds import services
 from sounds.files import IMAGE_CONTENT_TYPES, serve_file
 from sounds.models import PlaySource, Sound, SoundType
 from sounds.scanner import LOCK_KEY
 from sounds.upload_handlers import refusal
+from web.types import AuthedRequest
 
 router = Router(tags=["sounds"])
 files_router = Router(tags=["files"])

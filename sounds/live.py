@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from soundboard import events
+from live import events
 from sounds.models import Sound
 
 

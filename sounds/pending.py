@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 import time
 
-from soundboard.redis_client import sync_client
+from core.redis_client import sync_client
 
 
 def _key(kind: str, user_id: int) -> str:

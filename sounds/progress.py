@@ -9,8 +9,8 @@ from __future__ import annotations
 import secrets
 import time
 
-from soundboard import events
-from soundboard.redis_client import sync_client
+from core.redis_client import sync_client
+from live import events
 
 BATCH_TTL_S = 24 * 3600
 

@@ -35,7 +35,7 @@ def normalize_sound_task(
 
 @shared_task(name="sounds.scan", acks_late=True, reject_on_worker_lost=True, time_limit=3000, soft_time_limit=2900)
 def scan_task(*, types: list[str] | None = None, user_id: int | None = None) -> dict[str, int]:
-    from soundboard import events
+    from live import events
     from sounds.scanner import ScanAlreadyRunning, scan
     from sounds.services import queue_normalization
 
@@ -55,7 +55,7 @@ def scan_task(*, types: list[str] | None = None, user_id: int | None = None) -> 
 def tts_task(*, user_id: int, text: str, voice: str, speed: int, transaction_id: int, slot: str | None = None) -> str:
     from credits.models import CreditTransaction
     from credits.services import refund
-    from soundboard import events
+    from live import events
     from sounds.services import create_tts_sound
     from sounds.tts import TtsError
 

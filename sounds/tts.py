@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from soundboard.errors import UserError
+from core.errors import UserError
 from sounds import limits
 
 logger = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.files.uploadhandler import StopUpload, TemporaryFileUploadHandler
 from django.http import HttpRequest
 
-from soundboard.errors import UserError
+from core.errors import UserError
 
 _ATTR = "_sounds_upload_refused"
 

@@ -13,15 +13,15 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from soundboard.decorators import staff_required
-from soundboard.errors import UserError
-from soundboard.toasts import add_toast
-from soundboard.types import AuthedRequest
+from core.errors import UserError
 from sounds import services
 from sounds.forms import LibraryFilterForm, RenameForm, UploadForm
 from sounds.models import Sound, SoundPlayed, SoundType
 from sounds.scanner import LOCK_KEY
 from sounds.upload_handlers import refusal
+from web.decorators import staff_required
+from web.toasts import add_toast
+from web.types import AuthedRequest
 
 
 def library_page(request: AuthedRequest) -> dict[str, object]:

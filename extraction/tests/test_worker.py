@@ -15,7 +15,7 @@ from django.test import Client
 from accounts.tests.factories import UserFactory
 from conftest import subprocess_env
 from extraction.models import Extraction, Status
-from soundboard.tests.test_live import connect, receive_until
+from live.tests.sockets import connect, receive_until
 from sounds.models import Sound
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]

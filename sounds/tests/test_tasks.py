@@ -6,7 +6,7 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from accounts.tests.factories import UserFactory
-from soundboard.tests.test_live import connect, receive_until
+from live.tests.sockets import connect, receive_until
 from sounds.models import Sound
 from sounds.tests import media
 

@@ -6,7 +6,7 @@ from asgiref.sync import sync_to_async
 from accounts.models import User
 from accounts.tests.factories import UserFactory
 from credits.models import CreditAction, CreditTransaction
-from soundboard.tests.test_live import connect, receive_until
+from live.tests.sockets import connect, receive_until
 from sounds import services, tts
 from sounds.models import Sound
 from sounds.tests import media

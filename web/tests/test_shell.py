@@ -1,11 +1,18 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 
 import pytest
 from django.test import Client
+from django.urls import resolve
 
+from accounts.models import ApiToken
 from accounts.tests.factories import UserFactory
+from web.context_processors import _nav_items
+from web.views import server_error
 
 
 @pytest.mark.django_db
@@ -48,10 +55,6 @@ def test_the_admin_link_shows_for_staff_only():
 
 @pytest.mark.django_db
 def test_the_sidebar_links_only_to_pages_that_exist(authed_client):
-    from django.urls import resolve
-
-    from soundboard.context_processors import _nav_items
-
     for item in _nav_items():
         resolve(item.url)  # raises Resolver404 for a dead link
 
@@ -75,8 +78,6 @@ def test_a_missing_csrf_token_gets_the_custom_403(user):
 
 
 def test_the_500_page_renders_without_a_request(rf):
-    from soundboard.views import server_error
-
     response = server_error(rf.get("/"))
     assert response.status_code == 500
     assert b"Something broke" in response.content
@@ -101,18 +102,12 @@ def test_live_refresh_renders_every_live_part(authed_client, user):
 
 @pytest.mark.django_db
 def test_htmx_requests_get_django_messages_as_toasts(authed_client, user):
-    from accounts.models import ApiToken
-
     token, _ = ApiToken.issue(user=user, name="t")
     response = authed_client.post(f"/profile/tokens/{token.pk}/revoke/", HTTP_HX_REQUEST="true")
     assert "revoked" in response["HX-Trigger"]
 
 
 def test_deploy_checks_pass_with_production_settings(tmp_path):
-    import os
-    import subprocess
-    import sys
-
     env = {
         **os.environ,
         "TESTING": "false",

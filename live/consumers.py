@@ -10,7 +10,7 @@ from typing import Any
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from soundboard import events, presence
+from live import events, presence, rendering
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +65,10 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await presence.touch(self.user_id, self.channel_name)
 
     async def live_event(self, message: dict[str, Any]) -> None:
-        # Rendered once by the sender (soundboard.events), so a broadcast costs no template work per tab.
-        await self.send(text_data=message["html"])
+        # Events arrive as data; live.rendering renders each one once per process, whatever the fan-out.
+        html = rendering.html_for(message)
+        if html:
+            await self.send(text_data=html)
 
     async def live_close(self, message: dict[str, Any]) -> None:
         await self.close(code=CLOSE_DISABLED)

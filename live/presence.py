@@ -16,7 +16,7 @@ from typing import Any
 import redis.asyncio as aredis
 from django.conf import settings
 
-from soundboard.redis_client import sync_client
+from core.redis_client import sync_client
 
 KEY = "sb:presence"
 

@@ -1,4 +1,7 @@
-"""The JSON API root at /api/v1/: session (CSRF enforced) or `Authorization: Bearer <token>`."""
+"""The JSON API root at /api/v1/: every app's router, one handler per kind of refusal.
+
+Callers sign in with the session (CSRF enforced) or `Authorization: Bearer <token>`.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +15,20 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
+from accounts.admin_api import router as admin_users_router
+from accounts.api import router as accounts_router
 from accounts.models import ApiToken, User
 from api import errors
-from soundboard.errors import UserError
+from core.errors import UserError
+from credits.api import router as credits_router
+from dashboard.api import router as dashboard_router
+from extraction.api import admin_router as extraction_admin_router
+from extraction.api import router as extraction_router
+from live.api import router as socket_router
+from player.api import router as player_router
+from playlists.api import router as playlists_router
+from sounds.api import files_router
+from sounds.api import router as sounds_router
 
 logger = logging.getLogger("django.request")
 
@@ -111,33 +125,18 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return _detail(request, str(exc), exc.status_code)
 
 
-def _register_routers() -> None:
-    from accounts.admin_api import router as admin_users_router
-    from accounts.api import router as accounts_router
-    from credits.api import router as credits_router
-    from extraction.api import admin_router as extraction_admin_router
-    from extraction.api import router as extraction_router
-    from player.api import router as player_router
-    from playlists.api import router as playlists_router
-    from soundboard.api_dashboard import router as dashboard_router
-    from soundboard.api_socket import router as socket_router
-    from sounds.api import files_router
-    from sounds.api import router as sounds_router
-
-    api.add_router("/", accounts_router)
-    api.add_router("/socket/", socket_router)
-    api.add_router("/sounds/", sounds_router)
-    api.add_router("/files/", files_router)
-    api.add_router("/credits/", credits_router)
-    api.add_router("/playlists/", playlists_router)
-    api.add_router("/player/", player_router)
-    api.add_router("/dashboard/", dashboard_router)
-    api.add_router("/extractions/", extraction_router)
-    api.add_router("/admin/", extraction_admin_router)
-    api.add_router("/admin/", admin_users_router)
-
-
-_register_routers()
+# Nothing imports this module but the URLconf, so the routers can be imported at the top: no cycle to dodge.
+api.add_router("/", accounts_router)
+api.add_router("/socket/", socket_router)
+api.add_router("/sounds/", sounds_router)
+api.add_router("/files/", files_router)
+api.add_router("/credits/", credits_router)
+api.add_router("/playlists/", playlists_router)
+api.add_router("/player/", player_router)
+api.add_router("/dashboard/", dashboard_router)
+api.add_router("/extractions/", extraction_router)
+api.add_router("/admin/", extraction_admin_router)
+api.add_router("/admin/", admin_users_router)
 
 
 def _as_json_405(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:

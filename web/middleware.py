@@ -10,13 +10,15 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-from asgiref.sync import iscoroutinefunction, sync_to_async
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from django.conf import settings
 from django.contrib.messages import get_messages
 from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import sync_and_async_middleware
 from django.utils.functional import empty
+from whitenoise.middleware import WhiteNoiseMiddleware
 
-from soundboard.toasts import add_toast
+from web.toasts import add_toast
 
 logger = logging.getLogger("soundboard.requests")
 
@@ -112,14 +114,9 @@ class StaticFilesMiddleware:
     async_capable = True
 
     def __init__(self, get_response: Handler) -> None:
-        from django.conf import settings
-        from whitenoise.middleware import WhiteNoiseMiddleware
-
         self.get_response = get_response
         self.async_mode = iscoroutinefunction(get_response)
         if self.async_mode:
-            from asgiref.sync import markcoroutinefunction
-
             markcoroutinefunction(self)
         self.whitenoise = WhiteNoiseMiddleware(get_response)
         self.prefix = "/" + settings.STATIC_URL.lstrip("/")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from ninja import Router, Schema
 from pydantic import Field
 
-from soundboard import messaging, presence
-from soundboard.types import AuthedRequest
+from live import messaging, presence
+from web.types import AuthedRequest
 
 router = Router(tags=["socket"])
 

@@ -9,6 +9,9 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
+from live import presence
+from player.commands import published_state
+
 
 @dataclass(frozen=True)
 class NavItem:
@@ -47,9 +50,6 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     items = [i for i in _nav_items() if is_staff or not i.staff_only]
     context: dict[str, Any] = {"nav_items": items, "current_path": request.path}
     if user is not None and user.is_authenticated:
-        from player.commands import published_state
-        from soundboard import presence
-
         # Callables: evaluated only by templates that show them (one Redis read each).
         context["player_state"] = published_state
         context["online_count"] = presence.online_count_sync

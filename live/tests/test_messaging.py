@@ -5,7 +5,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from accounts.tests.factories import UserFactory
-from soundboard import events
+from live import events, presence
 
 
 @pytest.fixture
@@ -102,8 +102,6 @@ def test_the_message_form_shows_why_it_refused(authed_client):
 
 @pytest.mark.django_db
 def test_socket_status_reports_the_connected_count(authed_client, user):
-    from soundboard import presence
-
     async_to_sync(presence.join)(user.pk, "test-channel")
     body = authed_client.get("/api/v1/socket/status").json()
     assert body == {"connected_users": 1, "connected": True}

@@ -6,8 +6,8 @@ from django.conf import settings
 from django.core.cache import cache
 
 from accounts.models import User
-from soundboard import events
-from soundboard.errors import UserError
+from core.errors import UserError
+from live import events
 
 # Enough for a conversation, not enough to flood someone's screen.
 RATE_LIMIT = 20

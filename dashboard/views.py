@@ -6,9 +6,9 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from soundboard import dashboard
-from soundboard.charts import bar_chart
-from soundboard.types import AuthedRequest
+from dashboard import stats
+from dashboard.charts import bar_chart
+from web.types import AuthedRequest
 
 PERIOD_LABELS = {
     "today": "Today", "1_day": "Last 24 hours", "1_week": "Last 7 days", "1_month": "Last 30 days",
@@ -25,30 +25,30 @@ def _filters(request: AuthedRequest) -> tuple[dict[str, object], str]:
     except ValueError:
         limit = -1
     try:
-        dashboard.validate(sound_type=sound_type, period=period, limit=limit)
-    except dashboard.StatsError as exc:
+        stats.validate(sound_type=sound_type, period=period, limit=limit)
+    except stats.StatsError as exc:
         return {"type": "all", "period": "1_week", "limit": 10}, exc.detail
     return {"type": sound_type, "period": period, "limit": limit}, ""
 
 
 def _context(request: AuthedRequest) -> dict[str, object]:
     filters, problem = _filters(request)
-    top = dashboard.top_sounds(
+    top = stats.top_sounds(
         sound_type=str(filters["type"]), period=str(filters["period"]), limit=int(str(filters["limit"]))
     )
-    per_day = dashboard.plays_per_day()
-    by_hour = dashboard.plays_by_hour()
-    mine_top = dashboard.top_sounds(period="all_time", limit=5, user_id=request.user.pk)
-    spent = dashboard.credits_spent_per_day(user_id=request.user.pk)
+    per_day = stats.plays_per_day()
+    by_hour = stats.plays_by_hour()
+    mine_top = stats.top_sounds(period="all_time", limit=5, user_id=request.user.pk)
+    spent = stats.credits_spent_per_day(user_id=request.user.pk)
     period_label = PERIOD_LABELS[str(filters["period"])]
     return {
         "filters": filters,
         "problem": problem,
         "periods": PERIOD_LABELS,
         "types": TYPE_LABELS,
-        "board": dashboard.soundboard_statistics(),
-        "tracks": dashboard.track_statistics(),
-        "mine": dashboard.track_statistics(user_id=request.user.pk),
+        "board": stats.soundboard_statistics(),
+        "tracks": stats.track_statistics(),
+        "mine": stats.track_statistics(user_id=request.user.pk),
         "top": top,
         "charts": {
             "per_day": bar_chart(
@@ -66,7 +66,7 @@ def _context(request: AuthedRequest) -> dict[str, object]:
             "by_hour": bar_chart(
                 [(f"{h:02d}", n) for h, n in enumerate(by_hour)],
                 title="Plays by hour of day, last 90 days",
-                description=f"When sounds are played, by hour ({dashboard.time_zone_name()}).",
+                description=f"When sounds are played, by hour ({stats.time_zone_name()}).",
                 label_every=3,
             ),
             "mine_top": bar_chart(

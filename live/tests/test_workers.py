@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 from asgiref.sync import sync_to_async
 from django_celery_beat.models import PeriodicTask
+from django_celery_beat.schedulers import DatabaseScheduler
 
 from accounts.tests.factories import UserFactory
+from live.tasks import notify_user
+from live.tests.sockets import connect, receive_until
 from soundboard.celery import app
-from soundboard.tests.test_live import connect, receive_until
 
 
 def test_the_celery_app_is_configured_for_safe_delivery():
@@ -27,14 +29,12 @@ def test_tasks_are_routed_to_their_queues():
     router = app.amqp.router
     assert router.route({}, "sounds.normalize_sound")["queue"].name == "audio"
     assert router.route({}, "extraction.process")["queue"].name == "extraction"
-    assert router.route({}, "soundboard.notify_user")["queue"].name == "default"
+    assert router.route({}, "live.notify_user")["queue"].name == "default"
 
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 async def test_a_task_in_a_real_worker_sends_an_event_to_a_connected_websocket(celery_worker):
-    from soundboard.tasks import notify_user
-
     user = await sync_to_async(UserFactory.create)()
     ws, connected = await connect(user)
     assert connected
@@ -46,8 +46,6 @@ async def test_a_task_in_a_real_worker_sends_an_event_to_a_connected_websocket(c
 
 @pytest.mark.django_db(transaction=True)
 def test_beat_schedules_are_synced_from_code_without_duplicates(settings):
-    from django_celery_beat.schedulers import DatabaseScheduler
-
     DatabaseScheduler(app=app)
     DatabaseScheduler(app=app)  # a restart
     names = set(PeriodicTask.objects.values_list("name", flat=True))

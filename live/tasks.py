@@ -1,15 +1,15 @@
-"""Project-wide tasks: housekeeping for the live channel."""
+"""Housekeeping for the live channel, and toasts from background jobs."""
 
 import logging
 
 from celery import shared_task
 
-from soundboard import events, presence
+from live import events, presence
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="soundboard.sweep_presence")
+@shared_task(name="live.sweep_presence")
 def sweep_presence() -> int:
     """Drop presence entries of connections whose web process died without saying goodbye."""
     removed = presence.sweep_sync()
@@ -18,7 +18,7 @@ def sweep_presence() -> int:
     return removed
 
 
-@shared_task(name="soundboard.notify_user")
+@shared_task(name="live.notify_user")
 def notify_user(*, user_id: int, message: str, level: str = "info") -> None:
     """Show a toast on every open tab of one user; used by jobs that finish in the background."""
     events.send_to_user(user_id, "toast", {"message": message, "level": level})

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from soundboard import dashboard
+from dashboard import stats
 from sounds.models import SoundPlayed
 from sounds.tests.factories import SoundFactory
 
@@ -20,9 +20,9 @@ def play(sound, user=None, *, at: datetime, source: str = "board") -> None:
 
 
 def test_an_empty_database_gives_zeros_everywhere(authed_client):
-    stats = dashboard.track_statistics()
-    assert stats["total_plays"] == 0
-    assert stats["most_active_users"] == []
+    figures = stats.track_statistics()
+    assert figures["total_plays"] == 0
+    assert figures["most_active_users"] == []
     board = authed_client.get("/api/v1/dashboard/soundboard-statistics").json()
     assert board["total_sounds"] == 0
     assert board["sounds"] == {"SDB": 0, "TTS": 0, "EXT": 0}
@@ -40,17 +40,17 @@ def test_counts_by_period_source_and_player(user):
     play(horn, user, at=now - timedelta(days=3), source="api")
     play(bell, other, at=now - timedelta(days=20))
     play(bell, None, at=now - timedelta(days=200), source="player")
-    stats = dashboard.track_statistics(now=now)
-    assert stats["total_plays"] == 4
-    assert stats["plays_this_week"] == 2
-    assert stats["plays_this_month"] == 3
-    assert stats["distinct_players"] == 2
-    assert stats["plays_by_source"] == {"board": 2, "api": 1, "player": 1}
-    assert [u["plays"] for u in stats["most_active_users"]] == [2, 1]
-    top = dashboard.top_sounds(period="1_week")
+    figures = stats.track_statistics(now=now)
+    assert figures["total_plays"] == 4
+    assert figures["plays_this_week"] == 2
+    assert figures["plays_this_month"] == 3
+    assert figures["distinct_players"] == 2
+    assert figures["plays_by_source"] == {"board": 2, "api": 1, "player": 1}
+    assert [u["plays"] for u in figures["most_active_users"]] == [2, 1]
+    top = stats.top_sounds(period="1_week")
     assert [(t["name"], t["plays"]) for t in top] == [("Horn", 2)]
-    assert [t["name"] for t in dashboard.top_sounds(sound_type="TTS")] == ["Bell"]
-    assert [t["plays"] for t in dashboard.top_sounds()] == [2, 2]
+    assert [t["name"] for t in stats.top_sounds(sound_type="TTS")] == ["Bell"]
+    assert [t["plays"] for t in stats.top_sounds()] == [2, 2]
 
 
 def test_today_starts_at_midnight_in_the_configured_time_zone(settings, user):
@@ -60,10 +60,10 @@ def test_today_starts_at_midnight_in_the_configured_time_zone(settings, user):
         now = datetime(2026, 6, 15, 10, 0, tzinfo=UTC)  # 12:00 in Paris
         play(sound, user, at=datetime(2026, 6, 14, 22, 30, tzinfo=UTC))  # 00:30 Paris, today
         play(sound, user, at=datetime(2026, 6, 14, 21, 30, tzinfo=UTC))  # 23:30 Paris, yesterday
-        assert dashboard.track_statistics(now=now)["plays_today"] == 1
-        days = dict(dashboard.plays_per_day(days=2, now=now))
+        assert stats.track_statistics(now=now)["plays_today"] == 1
+        days = dict(stats.plays_per_day(days=2, now=now))
         assert list(days.values()) == [1, 1]
-        hours = dashboard.plays_by_hour(now=now)
+        hours = stats.plays_by_hour(now=now)
         assert hours[0] == 1
         assert hours[23] == 1
 

@@ -1,0 +1,221 @@
+"""Statistics for the dashboard: a handful of aggregate queries, each a fixed number of round trips."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, QuerySet, Sum
+from django.db.models.functions import ExtractHour, TruncDate
+from django.utils import timezone
+
+from accounts.models import User
+from core.errors import UserError
+from credits.models import CreditTransaction
+from playlists.models import Playlist
+from sounds.models import Sound, SoundPlayed, SoundType, thumbnails_dir
+
+PERIODS = ("today", "1_day", "1_week", "1_month", "1_year", "all_time")
+TYPES = ("all", *SoundType.values)
+LIMITS = (1, 100)
+
+
+class StatsError(UserError):
+    pass
+
+
+def validate(*, sound_type: str, period: str, limit: int) -> None:
+    if sound_type not in TYPES:
+        raise StatsError(f"Unknown sound_type {sound_type!r}; use one of: {', '.join(TYPES)}.")
+    if period not in PERIODS:
+        raise StatsError(f"Unknown period {period!r}; use one of: {', '.join(PERIODS)}.")
+    if not LIMITS[0] <= limit <= LIMITS[1]:
+        raise StatsError(f"limit must be between {LIMITS[0]} and {LIMITS[1]}.")
+
+
+def period_start(period: str, now: datetime | None = None) -> datetime | None:
+    """Where a period begins. "today" starts at midnight in the configured TIME_ZONE, the others roll."""
+    now = now or timezone.now()
+    if period == "today":
+        return timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    days = {"1_day": 1, "1_week": 7, "1_month": 30, "1_year": 365}.get(period)
+    return now - timedelta(days=days) if days else None
+
+
+def _folder_bytes(path: os.PathLike[str] | str) -> int:
+    total = 0
+    for root, _, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.stat(os.path.join(root, name)).st_size
+            except OSError:
+                continue
+    return total
+
+
+def soundboard_statistics() -> dict[str, Any]:
+    return cached("board", (), _board)
+
+
+def _board() -> dict[str, Any]:
+    by_type: dict[str, dict[str, Any]] = {
+        row["type"]: dict(row) for row in Sound.objects.values("type").annotate(count=Count("id"), ms=Sum("duration"))
+    }
+    totals = Sound.objects.aggregate(
+        count=Count("id"), ms=Sum("duration"), originals=Sum("size"), normalized=Sum("normalized_size")
+    )
+    return {
+        "sounds": {t: int(by_type.get(t, {}).get("count") or 0) for t in SoundType.values},
+        "total_sounds": int(totals["count"] or 0),
+        "total_duration_ms": int(totals["ms"] or 0),
+        "duration_by_type_ms": {t: int(by_type.get(t, {}).get("ms") or 0) for t in SoundType.values},
+        "playlists": Playlist.objects.count(),
+        "storage_bytes": {
+            "originals": int(totals["originals"] or 0),
+            "normalized": int(totals["normalized"] or 0),
+            "thumbnails": _folder_bytes(thumbnails_dir()),
+        },
+        "users": User.objects.filter(is_active=True).count(),
+        "extractions": {},  # filled in by the extraction feature, once it exists
+    }
+
+
+def _plays(*, user_id: int | None = None) -> QuerySet[SoundPlayed]:
+    plays = SoundPlayed.objects.all()
+    return plays.filter(user_id=user_id) if user_id is not None else plays
+
+
+def track_statistics(*, now: datetime | None = None, user_id: int | None = None) -> dict[str, Any]:
+    if now is None:
+        return cached("track", (user_id,), lambda: track_statistics(now=timezone.now(), user_id=user_id))
+    plays = _plays(user_id=user_id)
+    # Separate small queries, each answered from an index (played_at, source, user): one conditional
+    # aggregate over the whole table would scan every row.
+    periods = {name: plays.filter(played_at__gte=period_start(p, now)).count() for name, p in PERIOD_COUNTS.items()}
+    by_source = {row["source"]: row["n"] for row in plays.values("source").annotate(n=Count("id")).order_by()}
+    with_user = plays.filter(user__isnull=False)
+    active = list(with_user.values("user_id").annotate(plays=Count("id")).order_by("-plays", "user_id")[:5])
+    names = {u.pk: u.display_name for u in User.objects.filter(pk__in=[r["user_id"] for r in active])}
+    return {
+        "total_plays": plays.count(),
+        "plays_today": periods["today"],
+        "plays_this_week": periods["week"],
+        "plays_this_month": periods["month"],
+        "distinct_players": with_user.values("user_id").distinct().count(),
+        "plays_by_source": {s: int(by_source.get(s, 0)) for s in ("board", "player", "api")},
+        "most_active_users": [
+            {"user_id": r["user_id"], "name": names.get(r["user_id"], "?"), "plays": r["plays"]} for r in active
+        ],
+    }
+
+
+PERIOD_COUNTS = {"today": "today", "week": "1_week", "month": "1_month"}
+
+
+# --- Caching -------------------------------------------------------------------------------------------------
+# Figures stay cached until the next play (record_play bumps the generation) or a minute passes: the page
+# refreshes itself on every play, and all viewers share one computation instead of one each.
+GENERATION_KEY = "dashboard:generation"
+CACHE_SECONDS = 60
+
+
+def new_play() -> None:
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:
+        cache.set(GENERATION_KEY, 1, None)
+
+
+def cached(name: str, args: tuple[Any, ...], compute: Any) -> Any:
+    generation = cache.get_or_set(GENERATION_KEY, 0, None)
+    fingerprint = hashlib.sha1(f"{timezone.get_current_timezone_name()}:{args!r}".encode()).hexdigest()  # noqa: S324
+    key = f"dashboard:{generation}:{name}:{fingerprint}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, CACHE_SECONDS)
+    return value
+
+
+def top_sounds(
+    *, sound_type: str = "all", period: str = "all_time", limit: int = 10, user_id: int | None = None
+) -> list[dict[str, Any]]:
+    validate(sound_type=sound_type, period=period, limit=limit)
+    return cached("top", (sound_type, period, limit, user_id), lambda: _top(sound_type, period, limit, user_id))
+
+
+def _top(sound_type: str, period: str, limit: int, user_id: int | None) -> list[dict[str, Any]]:
+    plays = _plays(user_id=user_id)
+    start = period_start(period)
+    if start is not None:
+        plays = plays.filter(played_at__gte=start)
+    if sound_type != "all":
+        plays = plays.filter(sound__type=sound_type)
+    rows = (
+        plays.values("sound_id", "sound__name", "sound__type")
+        .annotate(plays=Count("id"))
+        .order_by("-plays", "sound__name")[:limit]
+    )
+    return [
+        {"sound_id": r["sound_id"], "name": r["sound__name"], "type": r["sound__type"], "plays": r["plays"]}
+        for r in rows
+    ]
+
+
+def plays_per_day(*, days: int = 30, user_id: int | None = None, now: datetime | None = None) -> list[tuple[date, int]]:
+    if now is None:
+        return cached("per_day", (days, user_id), lambda: plays_per_day(days=days, user_id=user_id, now=timezone.now()))
+    today = timezone.localtime(now).date()
+    first = today - timedelta(days=days - 1)
+    start = period_start("today", now) - timedelta(days=days - 1)  # type: ignore[operator]
+    tz = timezone.get_current_timezone()
+    rows = (
+        _plays(user_id=user_id)
+        .filter(played_at__gte=start)
+        .annotate(day=TruncDate("played_at", tzinfo=tz))
+        .values("day")
+        .annotate(n=Count("id"))
+    )
+    counts = {r["day"]: r["n"] for r in rows}
+    return [(first + timedelta(days=i), int(counts.get(first + timedelta(days=i), 0))) for i in range(days)]
+
+
+def plays_by_hour(*, user_id: int | None = None, days: int = 90, now: datetime | None = None) -> list[int]:
+    """Plays per hour of the day over the last `days`: a window keeps it an index range, not a full scan."""
+    if now is None:
+        return cached("by_hour", (user_id, days), lambda: plays_by_hour(user_id=user_id, days=days, now=timezone.now()))
+    tz = timezone.get_current_timezone()
+    rows = (
+        _plays(user_id=user_id)
+        .filter(played_at__gte=now - timedelta(days=days))
+        .annotate(hour=ExtractHour("played_at", tzinfo=tz))
+        .values("hour")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts = {r["hour"]: r["n"] for r in rows}
+    return [int(counts.get(h, 0)) for h in range(24)]
+
+
+def credits_spent_per_day(*, user_id: int, days: int = 30, now: datetime | None = None) -> list[tuple[date, int]]:
+    now = now or timezone.now()
+    today = timezone.localtime(now).date()
+    first = today - timedelta(days=days - 1)
+    start = period_start("today", now) - timedelta(days=days - 1)  # type: ignore[operator]
+    tz = timezone.get_current_timezone()
+    rows = (
+        CreditTransaction.objects.filter(user_id=user_id, amount__lt=0, created_at__gte=start)
+        .annotate(day=TruncDate("created_at", tzinfo=tz))
+        .values("day")
+        .annotate(spent=Sum("amount"))
+    )
+    spent = {r["day"]: -int(r["spent"] or 0) for r in rows}
+    return [(first + timedelta(days=i), spent.get(first + timedelta(days=i), 0)) for i in range(days)]
+
+
+def time_zone_name() -> str:
+    return str(settings.TIME_ZONE)

@@ -1,0 +1,55 @@
+"""Live events to HTML, on the web side: each event rendered once per web process, whatever its fan-out.
+
+A group_send to N sockets of one process delivers N copies of the same message (same id); the first consumer
+renders and the others reuse the result. Consumers of one process share its event loop and render without
+awaiting, so the first copy is always rendered before the next is handled; the lock covers sync callers.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from datetime import datetime
+from typing import Any
+
+from django.template.loader import render_to_string
+
+from live.events import EVENT_NAME
+
+logger = logging.getLogger(__name__)
+
+# Copies of one event arrive within moments of each other; a few hundred recent events is plenty.
+CACHE_SIZE = 512
+
+_rendered: OrderedDict[str, str] = OrderedDict()
+_lock = threading.Lock()
+
+
+def render(event: str, context: dict[str, Any]) -> str:
+    if not EVENT_NAME.match(event):
+        # Whoever can write to the channel layer must still not pick a template outside templates/live/.
+        raise ValueError(f"Invalid event name: {event!r}")
+    extra: dict[str, Any] = {}
+    if "played_at" in context:
+        # Contexts cross Redis as msgpack, so times travel as ISO strings; templates want datetimes.
+        extra["played_at_dt"] = datetime.fromisoformat(context["played_at"])
+    return render_to_string(f"live/{event}.html", {**context, **extra})
+
+
+def html_for(message: dict[str, Any]) -> str:
+    """The HTML of a live event message; "" when it can't be rendered (logged once, the socket carries on)."""
+    event_id = str(message.get("id", ""))
+    with _lock:
+        html = _rendered.get(event_id) if event_id else None
+        if html is None:
+            try:
+                html = render(str(message.get("event", "")), dict(message.get("context") or {}))
+            except Exception:
+                logger.exception("Could not render live event %r", message.get("event"))
+                html = ""
+            if event_id:
+                _rendered[event_id] = html
+                if len(_rendered) > CACHE_SIZE:
+                    _rendered.popitem(last=False)
+        return html
