@@ -17,6 +17,14 @@ class CreditAction(models.TextChoices):
     SIGNUP = "signup", "Welcome credits"
 
 
+class AttemptState(models.TextChoices):
+    """Where a debit for something that may not happen (an instant play) stands; blank for every other row."""
+
+    PENDING = "pending", "Pending"
+    PLAYED = "played", "Played"
+    REFUNDED = "refunded", "Refunded"
+
+
 class CreditTransactionQuerySet(models.QuerySet["CreditTransaction"]):
     def for_user(self, user_id: int) -> CreditTransactionQuerySet:
         return self.filter(user_id=user_id)
@@ -35,6 +43,9 @@ class CreditTransaction(models.Model):
     metadata = models.JSONField(default=dict, blank=True)
     # Makes a once-only credit (the nightly recharge of a given day) safe to run twice.
     idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    # An instant play's debit is its attempt: pending until the player records it as played or the web side
+    # refunds it, each by one conditional UPDATE from pending, so a play is kept or refunded, never both.
+    attempt = models.CharField(max_length=10, choices=AttemptState.choices, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     objects = CreditTransactionQuerySet.as_manager()

@@ -20,7 +20,7 @@ from django.db.models import F
 from django.db.models.functions import Greatest, Least
 
 from accounts.models import User
-from credits.models import CreditAction, CreditTransaction
+from credits.models import AttemptState, CreditAction, CreditTransaction
 from soundboard import events
 from soundboard.errors import UserError
 
@@ -65,8 +65,13 @@ def _balance(user_id: int) -> int:
     return int(User.objects.filter(pk=user_id).values_list("credits", flat=True).get())
 
 
-def debit(*, user_id: int, amount: int, action: str, metadata: dict[str, Any] | None = None) -> CreditTransaction:
-    """Take `amount` credits or raise InsufficientCredits; nothing changes on failure."""
+def debit(
+    *, user_id: int, amount: int, action: str, metadata: dict[str, Any] | None = None, attempt: bool = False
+) -> CreditTransaction:
+    """Take `amount` credits or raise InsufficientCredits; nothing changes on failure.
+
+    `attempt=True` makes the debit a pending attempt, settled later by `keep_attempt` or `refund_attempt`.
+    """
     if amount < 0:
         raise ValueError("A debit amount is positive.")
     with transaction.atomic():
@@ -86,9 +91,34 @@ def debit(*, user_id: int, amount: int, action: str, metadata: dict[str, Any] | 
             balance_before=after + amount,
             balance_after=after,
             metadata=metadata or {},
+            attempt=AttemptState.PENDING if attempt else "",
         )
         _notify(tx)
     return tx
+
+
+def keep_attempt(attempt_id: int) -> bool:
+    """The attempt happened (the player heard its first samples): pending → played, unless already refunded.
+
+    One conditional UPDATE, the mirror of `refund_attempt`'s: whichever runs first wins, the other finds no
+    pending row. Call it in the transaction that records what happened, so the two stand or fall together.
+    """
+    kept = CreditTransaction.objects.filter(pk=attempt_id, attempt=AttemptState.PENDING).update(
+        attempt=AttemptState.PLAYED
+    )
+    return bool(kept)
+
+
+def refund_attempt(attempt: CreditTransaction, *, reason: str) -> CreditTransaction | None:
+    """Give back a pending attempt's debit (it failed or nobody waited for it): pending → refunded, plus the
+    refund row, in one transaction. None when the attempt was already settled: played, it is kept."""
+    with transaction.atomic():
+        moved = CreditTransaction.objects.filter(pk=attempt.pk, attempt=AttemptState.PENDING).update(
+            attempt=AttemptState.REFUNDED
+        )
+        if not moved:
+            return None
+        return refund(attempt, reason=reason)
 
 
 def credit(

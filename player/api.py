@@ -1,7 +1,7 @@
 """The seed's player API: read the shared music player's state and control it.
 
 Every number a client sends is bounded in its schema (so the documented bodies say what is accepted and a
-25-digit number is a 400, never a 500 after a debit); `player.commands` checks again for the HTML views.
+25-digit number is a 400, never a 500 after a debit); `player.client` checks again for the HTML views.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from ninja.errors import HttpError
 from pydantic import BeforeValidator, Field
 
 from api.errors import refusals
-from player import commands
-from player.service import MAX_POSITION_MS, MAX_TRACK_INDEX, MAX_VOLUME, MIN_VOLUME, Mode
+from player import client
+from player.protocol import MAX_ID, MAX_POSITION_MS, MAX_TRACK_INDEX, MAX_VOLUME, MIN_VOLUME, Mode
 from playlists.models import Playlist
 from playlists.services import tracks_of
 from soundboard.types import AuthedRequest
@@ -58,7 +58,7 @@ class ModeIn(Schema):
 
 
 class PlayerPlaylistIn(Schema):
-    playlist_id: int = Field(ge=1, le=commands.MAX_ID)
+    playlist_id: int = Field(ge=1, le=MAX_ID)
     play: bool = Field(default=False, description="Start playing it right away (costs a credit).")
 
 
@@ -93,13 +93,13 @@ class PlayerStateWithTracksOut(PlayerStateOut):
 
 
 def _run(request: AuthedRequest, command: str, **params: Any) -> dict[str, Any]:
-    return commands.music_command(user=request.user, command=command, params=params)
+    return client.music_command(user=request.user, command=command, params=params)
 
 
 @router.get("/state", response=PlayerStateWithTracksOut)
 def state(request: AuthedRequest) -> dict[str, Any]:
-    current = commands.published_state() or {}
-    return {**current, "online": commands.is_online(), "tracks": tracks_of(current.get("playlist_id"))}
+    current = client.published_state() or {}
+    return {**current, "online": client.is_online(), "tracks": tracks_of(current.get("playlist_id"))}
 
 
 @router.post("/play", response=PlayerStateOut, openapi_extra=refusals(402, 503))

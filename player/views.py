@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from player import commands
+from player import client
 from playlists.services import tracks_of
 from soundboard.errors import UserError
 from soundboard.toasts import add_toast
@@ -33,7 +33,7 @@ def _refused(request: AuthedRequest, exc: UserError) -> HttpResponse:
 @require_POST
 def play(request: AuthedRequest, sound_id: int) -> HttpResponse:
     try:
-        result = commands.play_sound(user=request.user, sound_id=sound_id, source=PlaySource.BOARD)
+        result = client.play_sound(user=request.user, sound_id=sound_id, source=PlaySource.BOARD)
     except UserError as exc:  # a refusal, a rate limit
         return _refused(request, exc)
     left = f"{result.balance} credit{'s' if result.balance != 1 else ''} left"
@@ -42,10 +42,10 @@ def play(request: AuthedRequest, sound_id: int) -> HttpResponse:
 
 @require_POST
 def stop_all(request: AuthedRequest) -> HttpResponse:
-    if not commands.is_online():
+    if not client.is_online():
         return _answer(request, "The player is offline.", "error", 503)
     try:
-        commands.stop_all(user=request.user)
+        client.stop_all(user=request.user)
     except UserError as exc:
         return _refused(request, exc)
     return _answer(request, "Stopped every sound.", "success", 200)
@@ -66,19 +66,19 @@ def music(request: AuthedRequest) -> HttpResponse:
     try:
         if command == "settings":
             # The bar's mode and volume controls post together; apply what changed.
-            state = commands.published_state() or {}
+            state = client.published_state() or {}
             mode, volume = request.POST.get("mode", ""), request.POST.get("volume", "")
             result = state
             if mode and mode != state.get("mode"):
-                result = commands.music_command(user=request.user, command="set_mode", params={"mode": mode})
+                result = client.music_command(user=request.user, command="set_mode", params={"mode": mode})
             if volume and int(volume) != state.get("volume"):
                 params = {"volume": int(volume)}
-                result = commands.music_command(user=request.user, command="set_volume", params=params)
+                result = client.music_command(user=request.user, command="set_volume", params=params)
         else:
             for name in MUSIC_PARAMS.get(command, ()):
                 raw = request.POST.get(name, "")
                 params["ms" if name == "position_ms" else name] = raw == "1" if name == "play" else int(raw)
-            result = commands.music_command(user=request.user, command=command, params=params)
+            result = client.music_command(user=request.user, command=command, params=params)
     except ValueError:
         return _answer(request, "That is not a number.", "error", 400)
     except UserError as exc:
@@ -96,7 +96,7 @@ def page(request: AuthedRequest) -> HttpResponse:
 
     The page script re-fetches the `tracks` part when the bar's `tracks_version` moves past the list's.
     """
-    state = commands.published_state()
+    state = client.published_state()
     context = {"state": state, "tracks": tracks_of(state.get("playlist_id")) if state else []}
     if request.htmx and request.GET.get("part") == "tracks":
         return render(request, "player/page.html#tracks", context)

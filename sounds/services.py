@@ -13,16 +13,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet, Sum
+from django.db.models import F, QuerySet, Sum
 from django.utils.text import slugify
 
 import ratelimits
 from accounts.models import User
+from soundboard import events
 from soundboard.errors import UserError
 from sounds import audio, normalizer, pending, progress
-from sounds.models import Sound, SoundType, clean_name, inside, normalized_dir, originals_dir
+from sounds.models import Sound, SoundPlayed, SoundType, clean_name, inside, normalized_dir, originals_dir
 from sounds.scanner import humanize
 
 logger = logging.getLogger(__name__)
@@ -304,13 +306,24 @@ def delete_sounds(sounds: QuerySet[Sound], *, remove_originals: bool = True) -> 
 
 
 # --- Plays ------------------------------------------------------------------------------------------------
+# Bumped on every recorded play: whatever caches figures over plays (the dashboard) keys its cache on it, so the
+# player daemon, which records plays, needs no dashboard code. (Same value as the dashboard's own key until the
+# dashboard reads this one.)
+PLAYS_GENERATION_KEY = "dashboard:generation"
+
+
+def plays_changed() -> None:
+    try:
+        cache.incr(PLAYS_GENERATION_KEY)
+    except ValueError:
+        cache.set(PLAYS_GENERATION_KEY, 1, None)
+
+
 def record_play(*, sound_id: int, user_id: int | None, source: str, user_name: str = "", playback_id: str = "") -> bool:
-    """A play really started: history row, play count, and the live "who played what" to everyone."""
-    from django.db.models import F
+    """A play really started: history row, play count, and the live "who played what" to everyone.
 
-    from soundboard import events
-    from sounds.models import SoundPlayed
-
+    Runs in the player daemon: it publishes data only (the web side renders it) and touches no template.
+    """
     with transaction.atomic():
         if not Sound.objects.filter(pk=sound_id).update(play_count=F("play_count") + 1):
             return False  # deleted meanwhile
@@ -326,9 +339,7 @@ def record_play(*, sound_id: int, user_id: int | None, source: str, user_name: s
         "played_at": played.played_at.isoformat(),
         "playback_id": playback_id,
     }
-    from soundboard.dashboard import new_play
-
-    transaction.on_commit(new_play)
+    transaction.on_commit(plays_changed)
     transaction.on_commit(lambda: events.broadcast("sound_played", payload))
     return True
 

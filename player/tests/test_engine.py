@@ -9,7 +9,7 @@ from collections import defaultdict
 
 import pytest
 
-from player.engine import Engine, Output
+from player.daemon.engine import Engine, Output
 from sounds.tests import media
 
 

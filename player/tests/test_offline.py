@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from player.commands import HEARTBEAT_KEY
+from player.protocol import HEARTBEAT_KEY
 from soundboard.redis_client import sync_client
 from sounds.tests.factories import SoundFactory
 

@@ -13,7 +13,7 @@ from django.test import Client
 from accounts.models import ApiToken, User
 from accounts.tests.factories import UserFactory
 from credits.models import CreditAction, CreditTransaction
-from player import commands
+from player import client
 from soundboard.tests.test_live import connect, receive_until
 from sounds.models import Sound, SoundPlayed
 from sounds.scanner import scan
@@ -182,7 +182,7 @@ def test_a_killed_player_is_offline_and_a_restart_brings_it_back(player_process,
     os.kill(player_process.proc.pid, signal.SIGKILL)
     player_process.proc.wait()
     deadline = time.monotonic() + 10
-    while commands.is_online():  # the heartbeat expires on its own
+    while client.is_online():  # the heartbeat expires on its own
         assert time.monotonic() < deadline
         time.sleep(0.1)
     response = authed_client.post(f"/api/v1/sounds/play/{horn.pk}")

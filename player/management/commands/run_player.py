@@ -6,8 +6,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from player.engine import Output
-from player.runtime import PlayerRuntime
+from player.daemon.engine import Output
+from player.daemon.runtime import PlayerRuntime
 
 
 class Command(BaseCommand):

@@ -1,25 +1,35 @@
-"""The music side of the player process: runs the state machine's effects on libvlc, saves and broadcasts.
+"""The music side of the player daemon: runs the state machine's effects on libvlc, bills, saves and publishes.
 
-`player.service.MusicPlayer` decides; this module does: it loads tracks into the engine, ducks the music
-while instant clips play, counts plays, keeps the state in the database (so a restart resumes the same
-playlist, mode and volume) and in Redis (so pages render the player bar without asking the process), and
-tells every browser.
+`player.machine.MusicPlayer` decides; this module does: it charges a command that starts playback (here, where
+the state is, so two presses at once can't both pay), loads tracks into the engine, ducks the music while
+instant clips play, counts plays, keeps the state in the database (so a restart resumes the same playlist,
+mode and volume) and in Redis (so pages render the player bar without asking the daemon), and tells every
+browser.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import copy
 import logging
 import math
+import time
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 
-from player import service
-from player.commands import STATE_KEY
-from player.engine import Engine, Playback
+from credits import services as credits
+from credits.models import CreditAction
+from player import machine
+from player.daemon.engine import Engine, Playback
+from player.daemon.publish import publish_event
+from player.models import SavedPlayerState
+from player.protocol import STATE_KEY, MusicAnswer, MusicCommand, PlayerStateChanged, PublishedState, Toast
+from playlists.models import Playlist
+from playlists.services import main_playlist
+from soundboard.redis_client import sync_client
+from sounds.services import record_play
 
 logger = logging.getLogger(__name__)
 
@@ -27,18 +37,15 @@ MUSIC_PREFIX = "music-"
 TICK_S = 0.5  # position polls; browsers hear of each new second of playback (see `tick`)
 
 
-def _load_tracks(playlist_id: int | None) -> tuple[int | None, str, list[service.Track]]:
+def _load_tracks(playlist_id: int | None) -> tuple[int | None, str, list[machine.Track]]:
     """The playlist (or the main one) as tracks, from the database. Runs in a worker thread."""
-    from playlists.models import Playlist
-    from playlists.services import main_playlist
-
     playlist = Playlist.objects.filter(pk=playlist_id).first() if playlist_id else None
     playlist = playlist or main_playlist()
     tracks = []
     for item in playlist.items.select_related("sound"):
         path = item.sound.playable_path()
         tracks.append(
-            service.Track(
+            machine.Track(
                 sound_id=item.sound_id,
                 name=item.sound.name,
                 duration_ms=item.sound.normalized_duration or item.sound.duration,
@@ -52,7 +59,10 @@ class MusicRuntime:
     def __init__(self, engine: Engine, db: Any) -> None:
         self.engine = engine
         self.db = db  # wraps a sync function to run in a thread with its own DB connection
-        self.player = service.MusicPlayer()
+        self.player = machine.MusicPlayer()
+        # Held by everything that moves the state machine (commands, reloads, ticks, libvlc reports): a command
+        # decides on the state, debits in a DB thread and then acts, and nothing may move the state in between.
+        self.lock = asyncio.Lock()
         self.current: Playback | None = None
         self.pending_seek = 0
         self.ducked = False
@@ -60,63 +70,79 @@ class MusicRuntime:
 
     # --- start and state ---------------------------------------------------------------------------------
     async def start(self) -> None:
-        from player.models import SavedPlayerState
-
         saved = await self.db(SavedPlayerState.load)()
-        self.player = service.MusicPlayer.restore(saved) if saved else service.MusicPlayer()
+        self.player = machine.MusicPlayer.restore(saved) if saved else machine.MusicPlayer()
         await self.reload(self.player.state.playlist_id, force=True)
 
     async def reload(self, playlist_id: int | None, *, force: bool = False) -> None:
         """Apply the seed's reload rules after the playlist changed (or on start)."""
-        if not force and playlist_id != self.player.state.playlist_id:
-            return
-        pid, name, tracks = await self.db(_load_tracks)(playlist_id)
-        await self.run(self.player.load_playlist(pid or 0, name, tracks))
+        async with self.lock:
+            if not force and playlist_id != self.player.state.playlist_id:
+                return
+            pid, name, tracks = await self.db(_load_tracks)(playlist_id)
+            await self.run(self.player.load_playlist(pid or 0, name, tracks))
 
-    def public_state(self) -> dict[str, Any]:
-        state = self.player.state.public_dict()
-        state["ducked"] = self.ducked
-        return state
+    def public_state(self) -> PublishedState:
+        return PublishedState.model_validate({**self.player.state.public_dict(), "ducked": self.ducked})
 
     async def publish(self, *, save: bool = True) -> None:
-        from player.models import SavedPlayerState
-        from soundboard import events
-        from soundboard.redis_client import sync_client
-
         state = self.public_state()
         self._shown_second = self.player.state.position_ms // 1000
-        await asyncio.to_thread(sync_client().set, STATE_KEY, json.dumps(state))
-        await events.abroadcast("player_state", {"state": state})
+        await asyncio.to_thread(sync_client().set, STATE_KEY, state.model_dump_json())
+        await publish_event(PlayerStateChanged(state=state))
         if save:
             await self.db(SavedPlayerState.store)(self.player.state.to_dict())
 
     # --- commands ------------------------------------------------------------------------------------------
-    async def command(self, name: str, params: dict[str, Any]) -> dict[str, Any]:
-        """Run a browser's command; the answer carries the new state or why it was refused."""
-        try:
-            if name == "set_playlist":
-                pid, pname, tracks = await self.db(_load_tracks)(int(params["playlist_id"]))
-                effects = self.player.load_playlist(pid or 0, pname, tracks)
-                effects += self.player.play() if params.get("play") and tracks else []
-            else:
-                effects = self.player.apply(name, **params)
-        except service.PlayerError as exc:
-            return {"status": "error", "detail": exc.detail, "code": exc.status}
-        except (KeyError, TypeError, ValueError) as exc:
-            return {"status": "error", "detail": f"Bad parameters: {exc}", "code": 400}
-        await self.run(effects)
-        return {"status": "ok", "state": self.public_state()}
+    async def command(self, command: MusicCommand) -> MusicAnswer:
+        """Run a user's command; the answer carries the new state or why it was refused (402: not enough credits).
+
+        The command is first tried on a copy of the state machine: a refusal costs nothing and changes nothing.
+        When it starts playback its sender is debited (one conditional UPDATE) before any effect; a command whose
+        deadline passed meanwhile is refunded and never run, since its sender has stopped waiting.
+        """
+        async with self.lock:
+            trial = copy.deepcopy(self.player)
+            name, params = command.command, command.params
+            try:
+                if name == "set_playlist":
+                    pid, pname, tracks = await self.db(_load_tracks)(params.playlist_id)
+                    effects = trial.load_playlist(pid or 0, pname, tracks)
+                    paid = bool(params.play and tracks)
+                    effects += trial.play() if paid else []
+                else:
+                    paid = machine.starts_playback(name, self.player.state)
+                    effects = trial.apply(name, **params.given())
+            except machine.PlayerError as exc:
+                return MusicAnswer(status="error", detail=exc.detail, code=exc.status)
+            except (KeyError, TypeError, ValueError) as exc:
+                return MusicAnswer(status="error", detail=f"Bad parameters: {exc}", code=400)
+            if paid:
+                try:
+                    debit = await self.db(credits.debit)(
+                        user_id=command.user_id,
+                        amount=credits.cost_of(CreditAction.PLAYER_PLAY),
+                        action=CreditAction.PLAYER_PLAY,
+                        metadata={"command": name},
+                    )
+                except credits.InsufficientCredits as exc:
+                    return MusicAnswer(status="error", detail=str(exc), code=402)
+                if time.time() > command.deadline:
+                    await self.db(credits.refund)(debit, reason="the player was too slow to start it")
+                    logger.warning("Dropped an expired %r command after its debit (refunded)", name)
+                    return MusicAnswer(status="error", detail="The player did not answer in time.", code=503)
+            self.player = trial
+            await self.run(effects)
+            return MusicAnswer(status="ok", state=self.public_state())
 
     # --- effects ---------------------------------------------------------------------------------------------
-    async def run(self, effects: list[service.Effect], *, save: bool = True) -> None:
+    async def run(self, effects: list[machine.Effect], *, save: bool = True) -> None:
         for effect in effects:
             await self._apply(effect)
         await self.publish(save=save)
 
-    async def _apply(self, effect: service.Effect) -> None:
-        from soundboard import events
-
-        if isinstance(effect, service.Load):
+    async def _apply(self, effect: machine.Effect) -> None:
+        if isinstance(effect, machine.Load):
             await self._release_current()
             path = Path(effect.track.path)
             playback_id = f"{MUSIC_PREFIX}{effect.playback}"
@@ -129,22 +155,20 @@ class MusicRuntime:
                 path, playback_id=playback_id, label=effect.track.name, volume=self._volume(effect.volume)
             )
             self.current.sound_id = effect.track.sound_id
-        elif isinstance(effect, service.Stop):
+        elif isinstance(effect, machine.Stop):
             await self._release_current()
-        elif isinstance(effect, service.Pause) and self.current is not None:
+        elif isinstance(effect, machine.Pause) and self.current is not None:
             self.current.player.set_pause(1)
-        elif isinstance(effect, service.Resume) and self.current is not None:
+        elif isinstance(effect, machine.Resume) and self.current is not None:
             self.current.player.set_pause(0)
-        elif isinstance(effect, service.Seek) and self.current is not None:
+        elif isinstance(effect, machine.Seek) and self.current is not None:
             self.current.player.set_time(effect.position_ms)
-        elif isinstance(effect, service.SetVolume) and self.current is not None:
+        elif isinstance(effect, machine.SetVolume) and self.current is not None:
             self.engine.set_volume(self.current, self._volume(effect.volume))
-        elif isinstance(effect, service.CountPlay):
-            from sounds.services import record_play
-
+        elif isinstance(effect, machine.CountPlay):
             await self.db(record_play)(sound_id=effect.sound_id, user_id=None, source="player")
-        elif isinstance(effect, service.Warn):
-            await events.abroadcast("toast", {"message": effect.message, "level": "warning"})
+        elif isinstance(effect, machine.Warn):
+            await publish_event(Toast(message=effect.message, level="warning"))
 
     async def _release_current(self) -> None:
         if self.current is not None:
@@ -157,6 +181,10 @@ class MusicRuntime:
         return playback.id.startswith(MUSIC_PREFIX)
 
     async def on_engine_event(self, kind: str, playback: Playback) -> None:
+        async with self.lock:
+            await self._on_engine_event(kind, playback)
+
+    async def _on_engine_event(self, kind: str, playback: Playback) -> None:
         number = int(playback.id.removeprefix(MUSIC_PREFIX))
         if kind == "playing":
             if self.pending_seek and self.current is playback:
@@ -174,6 +202,10 @@ class MusicRuntime:
 
     async def tick(self) -> None:
         """Position while playing; counts plays at 20 % and keeps browsers' progress bars moving."""
+        async with self.lock:
+            await self._tick()
+
+    async def _tick(self) -> None:
         if self.player.state.status != "playing" or self.current is None:
             return
         position = self.current.player.get_time()

@@ -1,4 +1,4 @@
-"""The shared music player as a pure state machine: it decides, the runtime acts.
+"""The shared music player as a pure state machine: it decides, the daemon acts.
 
 Nothing here touches libvlc, the database, Redis or the clock. Every command mutates `MusicPlayer.state` and
 returns a list of *effects* that the runtime executes in order:
@@ -51,27 +51,21 @@ from __future__ import annotations
 import inspect
 import random
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import Any, cast
 
+# The choices are the protocol's: one definition for the machine, the API schemas and the forms.
+from player.protocol import MODES as MODES
+from player.protocol import STATUSES as STATUSES
+from player.protocol import Mode as Mode
+from player.protocol import Status as Status
 from soundboard.errors import UserError
 
-Status = Literal["playing", "paused", "stopped"]
-Mode = Literal["continuous", "loop", "loop_one", "random", "single"]
-
-STATUSES: tuple[Status, ...] = ("playing", "paused", "stopped")
-MODES: tuple[Mode, ...] = ("continuous", "loop", "loop_one", "random", "single")
 DEFAULT_MODE: Mode = "continuous"
 DEFAULT_VOLUME = 80
 
 PLAY_COUNT_FRACTION = 0.2  # share of a track that must be heard for a play to count
 PREVIOUS_RESTARTS_AFTER_MS = 3000  # `previous` restarts the current track past this position
 MAX_TICK_STEP_MS = 5000  # a larger jump between two ticks is a seek we were not told about, not listening
-
-# Bounds of what a user may send, checked before anything is charged or crosses the channel layer (which packs
-# integers in 64 bits: a bigger one would fail after the debit). Sounds are minutes long; a day is plenty.
-MIN_VOLUME, MAX_VOLUME = 0, 100
-MAX_POSITION_MS = 24 * 3600 * 1000
-MAX_TRACK_INDEX = 99_999  # above any sane PLAYLIST_MAX_ITEMS
 
 # Commands a user sends. Those in USER_PLAYBACK_COMMANDS may start a playback (and may cost credits, decided
 # elsewhere); see `starts_playback`. Auto-advance (`track_ended`, `track_failed`) is never a user's doing.

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from player.service import (
+from player.machine import (
     MODES,
     CountPlay,
     Load,

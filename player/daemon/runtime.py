@@ -1,14 +1,14 @@
-"""The player process: one libvlc engine, commands from the channel layer, a heartbeat in Redis.
+"""The player daemon: one libvlc engine, typed commands from the channel layer, a heartbeat in Redis.
 
 Everything runs on one asyncio loop. libvlc reports from its own threads; those reports are handed to the
-loop, and database work goes to a worker thread so a slow write never delays the next play.
+loop, and database work goes to a worker thread so a slow write never delays the next play. Every command is
+validated against `player.protocol` as it arrives: a malformed one is logged and dropped, never half run.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import signal
@@ -16,14 +16,34 @@ import time
 from pathlib import Path
 from typing import Any
 
+import redis.asyncio as aredis
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 
-from player.commands import HEARTBEAT_KEY, PLAYER_CHANNEL
-from player.engine import Engine, Output, Playback
-from player.music import TICK_S, MusicRuntime
+from credits import services as credits
+from player.daemon.engine import Engine, Output, Playback
+from player.daemon.music import TICK_S, MusicRuntime
+from player.daemon.publish import publish_event
+from player.protocol import (
+    HEARTBEAT_KEY,
+    PLAYER_CHANNEL,
+    AnyCommand,
+    Heartbeat,
+    Message,
+    MusicCommand,
+    PlayAnswer,
+    PlaybackEnded,
+    PlaylistChanged,
+    PlaylistDeleted,
+    PlaySound,
+    SoundsStopped,
+    StopAll,
+    ValidationError,
+    parse_command,
+)
+from sounds.services import record_play
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +69,7 @@ class PlayerRuntime:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.engine = Engine(output, self._from_libvlc)
         self.music = MusicRuntime(self.engine, _db)
-        self.pending: dict[str, dict[str, Any]] = {}
+        self.pending: dict[str, PlaySound] = {}
         self.stopping = asyncio.Event()
         self.started_at = time.time()
 
@@ -73,103 +93,91 @@ class PlayerRuntime:
         if kind == "playing":
             if command is not None:
                 # The answer first: the web request is waiting on it; ducking and bookkeeping come after.
-                await self._reply(command, {"status": "playing", "playback_id": playback.id})
+                await self._reply(command, PlayAnswer(status="playing", playback_id=playback.id))
             await self.music.duck(True)
             if command is not None:
                 await self._record(command, playback)
             return
         if command is not None:  # ended or failed before it ever played
-            await self._reply(command, {"status": "failed", "detail": "libvlc could not play the file"})
+            await self._reply(command, PlayAnswer(status="failed", detail="libvlc could not play the file"))
         await asyncio.to_thread(self.engine.forget, playback.id)
         if not self._clips_playing():
             await self.music.duck(False)
-        from soundboard import events
-
-        await events.abroadcast("playback_ended", {"playback_id": playback.id, "sound_id": playback.sound_id})
+        await publish_event(PlaybackEnded(playback_id=playback.id, sound_id=playback.sound_id))
         if playback.wav_path is not None:
             logger.info("Rendered %s (%d frames)", playback.wav_path.name, playback.frames_written)
 
-    async def _record(self, command: dict[str, Any], playback: Playback) -> None:
-        from player.commands import was_refunded
-        from sounds.services import record_play
-
-        tx_id = command.get("transaction_id")
-        if tx_id is not None and await _db(was_refunded)(tx_id):
-            # The web process gave up waiting and refunded: this play is not free, so it stops.
+    async def _record(self, command: PlaySound, playback: Playback) -> None:
+        if not await _db(_keep_and_record)(command, playback.id):
+            # The web side gave up waiting and refunded this attempt first: a refunded play doesn't go on.
+            logger.info("Stopped %s: its attempt was refunded before it played", playback.id)
             await asyncio.to_thread(self.engine.forget, playback.id)
-            return
-        await _db(record_play)(
-            sound_id=command["sound_id"],
-            user_id=command.get("user_id"),
-            source=command.get("source", "board"),
-            user_name=command.get("user_name", ""),
-            playback_id=playback.id,
-        )
 
     # --- commands ---------------------------------------------------------------------------------------
     async def handle(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
-        deadline = message.get("deadline")
-        if isinstance(deadline, int | float) and time.time() > deadline:
+        try:
+            command: AnyCommand = parse_command(message)
+        except ValidationError as exc:
+            logger.warning("Dropped a malformed %r command: %s", kind, exc)
+            return
+        if time.time() > command.deadline:
             # The sender stopped waiting (and refunded a paid play): running it now would be a surprise to the
             # room and free to its sender. A flood or a stall must cost its own time, not later commands'.
-            logger.warning("Dropped an expired %r command (%.1f s past its deadline)", kind, time.time() - deadline)
+            late = time.time() - command.deadline
+            logger.warning("Dropped an expired %r command (%.1f s past its deadline)", kind, late)
             return
-        if kind == "play.sound":
-            await self._play(message)
-        elif kind == "music.command":
-            answer = await self.music.command(str(message.get("command")), dict(message.get("params") or {}))
-            await self._reply(message, answer)
-        elif kind == "playlist.changed":
-            await self.music.reload(message.get("playlist_id"))
-        elif kind == "playlist.deleted":
-            if message.get("playlist_id") == self.music.player.state.playlist_id:
+        if isinstance(command, PlaySound):
+            await self._play(command)
+        elif isinstance(command, MusicCommand):
+            await self._reply(command, await self.music.command(command))
+        elif isinstance(command, PlaylistChanged):
+            await self.music.reload(command.playlist_id)
+        elif isinstance(command, PlaylistDeleted):
+            if command.playlist_id == self.music.player.state.playlist_id:
                 await self.music.reload(None, force=True)  # back to the main playlist
-        elif kind == "stop.all":
+        elif isinstance(command, StopAll):
             # Every instant clip; the music is the music player's business (its own stop button).
             stopped = await asyncio.to_thread(self.engine.stop_all, lambda p: not MusicRuntime.owns(p))
             await self.music.duck(False)
             self.pending.clear()
             logger.info("Stopped %d playback(s)", len(stopped))
-            from soundboard import events
-
-            await events.abroadcast("sounds_stopped", {"count": len(stopped), "user_id": message.get("user_id")})
+            await publish_event(SoundsStopped(count=len(stopped), user_id=command.user_id))
             for playback in stopped:
-                await events.abroadcast("playback_ended", {"playback_id": playback.id, "sound_id": playback.sound_id})
-        else:
-            logger.warning("Unknown player command %r", kind)
+                await publish_event(PlaybackEnded(playback_id=playback.id, sound_id=playback.sound_id))
 
-    async def _play(self, message: dict[str, Any]) -> None:
-        path = Path(message["path"])
+    async def _play(self, command: PlaySound) -> None:
+        path = Path(command.path)
         if not path.is_file():
-            await self._reply(message, {"status": "failed", "detail": "the file is gone"})
+            await self._reply(command, PlayAnswer(status="failed", detail="the file is gone"))
             return
-        self.pending[message["playback_id"]] = message
+        self.pending[command.playback_id] = command
         try:
-            playback = self.engine.play(path, playback_id=message["playback_id"], label=message.get("name", "sound"))
-            playback.sound_id = message.get("sound_id")
+            playback = self.engine.play(path, playback_id=command.playback_id, label=command.name or "sound")
+            playback.sound_id = command.sound_id
         except Exception as exc:
-            self.pending.pop(message["playback_id"], None)
-            await self._reply(message, {"status": "failed", "detail": str(exc)})
+            self.pending.pop(command.playback_id, None)
+            await self._reply(command, PlayAnswer(status="failed", detail=str(exc)))
 
-    async def _reply(self, command: dict[str, Any], answer: dict[str, Any]) -> None:
-        reply = command.get("reply")
-        if reply:
+    async def _reply(self, command: PlaySound | MusicCommand, answer: Message) -> None:
+        if command.reply:
             layer = get_channel_layer()
             assert layer is not None
-            await layer.send(reply, answer)
+            await layer.send(command.reply, answer.wire())
 
     # --- the process ------------------------------------------------------------------------------------
     async def _heartbeat(self) -> None:
-        import redis.asyncio as aredis
-
         client = aredis.Redis.from_url(settings.REDIS_URL)
-        status = {"pid": os.getpid(), "output": self.output.mode, "started_at": self.started_at}
         try:
             while not self.stopping.is_set():
                 try:
-                    status["playing"] = len(self.engine.playbacks)
-                    await client.set(HEARTBEAT_KEY, json.dumps(status), ex=HEARTBEAT_TTL_S)
+                    status = Heartbeat(
+                        pid=os.getpid(),
+                        output=self.output.mode,
+                        started_at=self.started_at,
+                        playing=len(self.engine.playbacks),
+                    )
+                    await client.set(HEARTBEAT_KEY, status.model_dump_json(), ex=HEARTBEAT_TTL_S)
                 except Exception:
                     logger.warning("Heartbeat failed (Redis down?); retrying", exc_info=True)
                 with contextlib.suppress(TimeoutError):
@@ -230,6 +238,24 @@ class PlayerRuntime:
         await heartbeat
         await asyncio.to_thread(self.engine.release)
         logger.info("Player stopped")
+
+
+def _keep_and_record(command: PlaySound, playback_id: str) -> bool:
+    """The clip is heard: its attempt pending → played and the play recorded, together, or neither.
+
+    False when the web side refunded the attempt first (one conditional UPDATE decides which side won).
+    """
+    with transaction.atomic():
+        if not credits.keep_attempt(command.attempt_id):
+            return False
+        record_play(
+            sound_id=command.sound_id,
+            user_id=command.user_id,
+            source=command.source,
+            user_name=command.user_name,
+            playback_id=playback_id,
+        )
+    return True
 
 
 def _log_failure(task: asyncio.Future[Any]) -> None:

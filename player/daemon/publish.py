@@ -1,0 +1,14 @@
+"""The daemon's one way to tell the browsers something: a typed event from `player.protocol`, sent as data.
+
+The web side renders each event for browsers (once per event) and forwards it as JSON to programs; the daemon
+renders nothing, which is why it runs without templates or static files.
+"""
+
+from __future__ import annotations
+
+from player.protocol import Event
+from soundboard import events
+
+
+async def publish_event(event: Event) -> None:
+    await events.abroadcast(event.EVENT, event.wire())
