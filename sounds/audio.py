@@ -167,7 +167,7 @@ def container_for(format_name: str) -> Container:
     """The accepted container ffprobe named (AudioInfo.format_name), or UnsupportedContainer."""
     container = CONTAINERS.get(format_name)
     if container is None:
-        raise UnsupportedContainer(f"{format_name or 'these'} files are not accepted; use {ACCEPTED_FORMATS}")
+        raise UnsupportedContainer(f"use {ACCEPTED_FORMATS}")
     return container
 
 
