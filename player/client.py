@@ -154,7 +154,9 @@ def _transport_errors(exc: Exception) -> PlayerUnreachable | None:
 async def _request[AnswerT: BaseModel](command: Command, answer_type: type[AnswerT], wait_s: float) -> AnswerT:
     layer = get_channel_layer()
     assert layer is not None
-    reply = await layer.new_channel(REPLY_CHANNEL_PREFIX)
+    # A plain channel of our own, not the layer's process-local kind (`new_channel`): those are read through one
+    # shared buffer bound to one event loop, and two requests of a threaded server each bring their own loop.
+    reply = f"{REPLY_CHANNEL_PREFIX}{secrets.token_hex(16)}"
     await layer.send(PLAYER_CHANNEL, command.model_copy(update={"reply": reply}).wire())
     raw = await asyncio.wait_for(layer.receive(reply), wait_s)
     return answer_type.model_validate(raw)
