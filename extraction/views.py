@@ -11,19 +11,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from core.errors import UserError
 from extraction import services
 from extraction.forms import ExtractionForm
 from extraction.models import Extraction, Status
+from soundboard.celery import app as celery_app
 from web.toasts import add_toast
 from web.types import AuthedRequest
 
 
 def extraction_workers(timeout: float = 0.5) -> list[str]:
     """Workers listening on the extraction queue right now (asks them; staff views only)."""
-    from soundboard.celery import app
-
-    replies = app.control.inspect(timeout=timeout).active_queues() or {}
+    replies = celery_app.control.inspect(timeout=timeout).active_queues() or {}
     return sorted(name for name, queues in replies.items() if any(q.get("name") == "extraction" for q in queues))
 
 
@@ -57,16 +55,13 @@ def extraction_list(request: AuthedRequest) -> HttpResponse:
     template = "extraction/list.html#panel" if request.htmx else "extraction/list.html"
     if not form.is_valid():
         return render(request, template, _context(request, form), status=400)
-    try:
-        job = services.submit(
-            user=request.user,
-            url=form.cleaned_data["url"],
-            trim_start=form.cleaned_data.get("trim_start"),
-            trim_end=form.cleaned_data.get("trim_end"),
-        )
-    except UserError as exc:  # a refusal, the rate limit included
-        form.add_error("url", exc.detail)
-        return render(request, template, _context(request, form), status=exc.status)
+    # A refusal (credits, the rate limit, the URL guard) is a UserError: web.refusals answers it.
+    job = services.submit(
+        user=request.user,
+        url=form.cleaned_data["url"],
+        trim_start=form.cleaned_data.get("trim_start"),
+        trim_end=form.cleaned_data.get("trim_end"),
+    )
     text = f"Working on it: {job.url[:80]}"
     if not request.htmx:
         messages.success(request, text)
@@ -77,13 +72,7 @@ def extraction_list(request: AuthedRequest) -> HttpResponse:
 @require_POST
 def retry(request: AuthedRequest, extraction_id: int) -> HttpResponse:
     job = get_object_or_404(Extraction, pk=extraction_id, user=request.user)
-    try:
-        services.retry(job=job, user=request.user)
-    except UserError as exc:
-        if request.htmx:
-            return add_toast(HttpResponse(status=exc.status), exc.detail, "error")
-        messages.error(request, exc.detail)
-        return redirect("extraction:list")
+    services.retry(job=job, user=request.user)
     if request.htmx:
         return add_toast(render(request, "extraction/list.html#panel", _context(request)), "Trying again.")
     return redirect("extraction:list")

@@ -42,26 +42,26 @@ def _items_response(request: AuthedRequest, playlist: Playlist, toast: str = "")
     return redirect("playlists:detail", playlist_id=playlist.pk)
 
 
-def _error(request: AuthedRequest, playlist: Playlist | None, exc: services.PlaylistError) -> HttpResponse:
-    if request.htmx:
-        return add_toast(HttpResponse(status=exc.status), exc.detail, "error")
-    messages.error(request, exc.detail)
-    return redirect("playlists:detail", playlist_id=playlist.pk) if playlist else redirect("playlists:list")
+def _int(value: str, refusal: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise services.PlaylistError(refusal) from None
+
+
+# A PlaylistError (a UserError) raised here is answered by web.refusals: a toast for htmx, a message and a
+# redirect back otherwise.
 
 
 @require_http_methods(["GET", "POST"])
 def playlist_list(request: AuthedRequest) -> HttpResponse:
     form = PlaylistForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        try:
-            playlist = services.create_playlist(
-                owner=request.user, name=form.cleaned_data["name"], description=form.cleaned_data["description"]
-            )
-        except services.PlaylistError as exc:
-            form.add_error("name", exc.detail)
-        else:
-            messages.success(request, f"Playlist “{playlist.name}” created.")
-            return redirect("playlists:detail", playlist_id=playlist.pk)
+        playlist = services.create_playlist(
+            owner=request.user, name=form.cleaned_data["name"], description=form.cleaned_data["description"]
+        )
+        messages.success(request, f"Playlist “{playlist.name}” created.")
+        return redirect("playlists:detail", playlist_id=playlist.pk)
     playlists = Playlist.objects.select_related("owner").annotate(
         count=Count("items"), total=Sum("items__sound__duration")
     )
@@ -82,13 +82,10 @@ def update(request: AuthedRequest, playlist_id: int) -> HttpResponse:
     playlist = _editable(request, playlist_id)
     form = PlaylistForm(request.POST)
     if not form.is_valid():
-        return _error(request, playlist, services.PlaylistError("Give the playlist a name of at most 100 characters."))
-    try:
-        services.update_playlist(
-            playlist=playlist, name=form.cleaned_data["name"], description=form.cleaned_data["description"]
-        )
-    except services.PlaylistError as exc:
-        return _error(request, playlist, exc)
+        raise services.PlaylistError("Give the playlist a name of at most 100 characters.")
+    services.update_playlist(
+        playlist=playlist, name=form.cleaned_data["name"], description=form.cleaned_data["description"]
+    )
     messages.success(request, "Playlist saved.")
     return redirect("playlists:detail", playlist_id=playlist.pk)
 
@@ -96,10 +93,7 @@ def update(request: AuthedRequest, playlist_id: int) -> HttpResponse:
 @require_POST
 def delete(request: AuthedRequest, playlist_id: int) -> HttpResponse:
     playlist = _editable(request, playlist_id)
-    try:
-        services.delete_playlist(playlist=playlist)
-    except services.PlaylistError as exc:
-        return _error(request, playlist, exc)
+    services.delete_playlist(playlist=playlist)
     messages.success(request, f"Playlist “{playlist.name}” deleted.")
     return redirect("playlists:list")
 
@@ -107,23 +101,15 @@ def delete(request: AuthedRequest, playlist_id: int) -> HttpResponse:
 @require_POST
 def add(request: AuthedRequest, playlist_id: int) -> HttpResponse:
     playlist = _editable(request, playlist_id)
-    try:
-        sound_id = int(request.POST.get("sound_id", ""))
-        item = services.add_sound(playlist=playlist, sound_id=sound_id)
-    except ValueError:
-        return _error(request, playlist, services.PlaylistError("Pick a sound to add."))
-    except services.PlaylistError as exc:
-        return _error(request, playlist, exc)
+    sound_id = _int(request.POST.get("sound_id", ""), "Pick a sound to add.")
+    item = services.add_sound(playlist=playlist, sound_id=sound_id)
     return _items_response(request, playlist, f"Added “{item.sound.name}”.")
 
 
 @require_POST
 def remove(request: AuthedRequest, playlist_id: int, item_id: int) -> HttpResponse:
     playlist = _editable(request, playlist_id)
-    try:
-        services.remove_item(playlist=playlist, item_id=item_id)
-    except services.PlaylistError as exc:
-        return _error(request, playlist, exc)
+    services.remove_item(playlist=playlist, item_id=item_id)
     return _items_response(request, playlist, "Removed.")
 
 
@@ -132,24 +118,16 @@ def move(request: AuthedRequest, playlist_id: int, item_id: int) -> HttpResponse
     playlist = _editable(request, playlist_id)
     offset = {"up": -1, "down": 1}.get(request.POST.get("direction", ""))
     if offset is None:
-        return _error(request, playlist, services.PlaylistError("Move up or down."))
-    try:
-        services.move(playlist=playlist, item_id=item_id, offset=offset)
-    except services.PlaylistError as exc:
-        return _error(request, playlist, exc)
+        raise services.PlaylistError("Move up or down.")
+    services.move(playlist=playlist, item_id=item_id, offset=offset)
     return _items_response(request, playlist)
 
 
 @require_POST
 def reorder(request: AuthedRequest, playlist_id: int) -> HttpResponse:
     playlist = _editable(request, playlist_id)
-    try:
-        ids = [int(i) for i in request.POST.getlist("item")]
-        services.reorder(playlist=playlist, item_ids=ids)
-    except ValueError:
-        return _error(request, playlist, services.PlaylistError("The order must be a list of entry ids."))
-    except services.PlaylistError as exc:
-        return _error(request, playlist, exc)
+    ids = [_int(i, "The order must be a list of entry ids.") for i in request.POST.getlist("item")]
+    services.reorder(playlist=playlist, item_ids=ids)
     return _items_response(request, playlist, "Order saved.")
 
 

@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "web.middleware.htmx_messages_middleware",
+    # A UserError a view raises becomes a toast (htmx) or a message and a redirect back: web.refusals.
+    "web.refusals.RefusalMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     # Every page needs a signed-in user unless its view says otherwise (allauth's entrance views, the API,
     # which answers 401 itself, the error pages).

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from functools import cache
+import functools
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
@@ -15,9 +16,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.errors import UserError
 from sounds import services
-from sounds.forms import LibraryFilterForm, RenameForm, UploadForm
+from sounds.forms import LibraryFilterForm, RenameForm, TtsForm, UploadForm
 from sounds.models import Sound, SoundPlayed, SoundType
 from sounds.scanner import LOCK_KEY
+from sounds.tasks import scan_task
 from sounds.upload_handlers import refusal
 from web.decorators import staff_required
 from web.toasts import add_toast
@@ -62,7 +64,7 @@ def library_page(request: AuthedRequest) -> dict[str, object]:
     }
 
 
-@cache
+@functools.cache
 def _card_urls() -> dict[str, str]:
     """Prefixes of the per-card URLs, to which a card appends its id (see the template)."""
     return {
@@ -106,6 +108,8 @@ def upload(request: AuthedRequest) -> HttpResponse:
         outcomes.append({"name": refused.name, "ok": False, "detail": refused.detail, "existing": None})
         status = refused.status
     for uploaded in form.cleaned_data["audio"] if refused is None else []:
+        # Not a refusal of the request: a batch reports every file, and one file refused must not hide the
+        # others that were added (so this is the one view that catches a UserError).
         try:
             sound = services.import_upload(uploaded=uploaded, user=request.user)
         except UserError as exc:
@@ -137,10 +141,10 @@ def _upload_template(request: AuthedRequest) -> str:
     return "sounds/upload.html#upload_form" if request.htmx else "sounds/upload.html"
 
 
-def _staff_done(request: AuthedRequest, text: str, level: str = "success") -> HttpResponse:
+def _staff_done(request: AuthedRequest, text: str) -> HttpResponse:
     if request.htmx:
-        return add_toast(HttpResponse(status=204 if level == "success" else 409), text, level)
-    messages.add_message(request, messages.SUCCESS if level == "success" else messages.WARNING, text)
+        return add_toast(HttpResponse(status=204), text)
+    messages.success(request, text)
     return redirect("home")
 
 
@@ -150,11 +154,8 @@ def rename(request: AuthedRequest, sound_id: int) -> HttpResponse:
     sound = get_object_or_404(Sound, pk=sound_id)
     form = RenameForm(request.POST)
     if not form.is_valid():
-        return add_toast(HttpResponse(status=400), "Give the sound a name of at most 255 characters.", "error")
-    try:
-        services.rename_sound(sound=sound, name=form.cleaned_data["name"])
-    except services.UploadError as exc:
-        return add_toast(HttpResponse(status=400), exc.detail, "error")
+        raise UserError("Give the sound a name of at most 255 characters.")
+    services.rename_sound(sound=sound, name=form.cleaned_data["name"])  # refusals: web.refusals answers them
     if request.htmx:
         response = render(request, "sounds/library.html#card", {"sound": sound})
         return add_toast(response, f"Renamed to “{sound.name}”.")
@@ -176,12 +177,8 @@ def delete(request: AuthedRequest, sound_id: int) -> HttpResponse:
 @staff_required
 @require_POST
 def scan(request: AuthedRequest) -> HttpResponse:
-    from django.core.cache import cache
-
-    from sounds.tasks import scan_task
-
     if cache.get(LOCK_KEY):
-        return _staff_done(request, "A scan is already running.", "warning")
+        raise UserError("A scan is already running.", 409)
     scan_task.delay(user_id=request.user.pk)
     return _staff_done(request, "Scan started; progress shows below.")
 
@@ -208,27 +205,19 @@ def normalize_all(request: AuthedRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def tts(request: AuthedRequest) -> HttpResponse:
-    from sounds.forms import TtsForm
-
     template = "sounds/tts.html#tts_form" if request.htmx else "sounds/tts.html"
     if request.method == "GET":
         return render(request, template, {"tts_form": TtsForm()})
     form = TtsForm(request.POST)
     if not form.is_valid():
         return render(request, template, {"tts_form": form}, status=400)
-    try:
-        name = services.request_tts(
-            user=request.user,
-            text=form.cleaned_data["text"],
-            voice=form.cleaned_data["voice"],
-            speed=form.cleaned_data["speed"],
-        )
-    except UserError as exc:  # TtsError, or RateLimited
-        form.add_error(None, exc.detail)
-        response = render(request, template, {"tts_form": form}, status=exc.status)
-        if exc.retry_after is not None:
-            response["Retry-After"] = str(exc.retry_after)
-        return response
+    # A TtsError or a rate limit is a UserError: web.refusals answers it (status and Retry-After kept).
+    name = services.request_tts(
+        user=request.user,
+        text=form.cleaned_data["text"],
+        voice=form.cleaned_data["voice"],
+        speed=form.cleaned_data["speed"],
+    )
     text = f"Making “{name}”: it appears on the board in a moment."
     if not request.htmx:
         messages.success(request, text)
