@@ -276,17 +276,12 @@ def starts_playback(command: str, state_before: PlayerState) -> bool:
     auto-advance (which is not a user command at all). Decide before calling the command; a command that
     raises `PlayerError` played nothing.
     """
-    return playback_would_start(command, status=state_before.status, length=len(state_before.tracks))
-
-
-def playback_would_start(command: str, *, status: str, length: int) -> bool:
-    """`starts_playback` from what the published state tells (its status and length, not its tracks)."""
     if command not in COMMANDS:
         raise ValueError(f"Unknown player command {command!r}.")
-    if command not in USER_PLAYBACK_COMMANDS or length <= 0:
+    if command not in USER_PLAYBACK_COMMANDS or not state_before.tracks:
         return False
     if command == "play":
-        return status == "stopped"
+        return state_before.status == "stopped"
     return True
 
 

@@ -4,6 +4,8 @@ from typing import Any
 
 from django import template
 
+from player.protocol import MODES
+
 register = template.Library()
 
 
@@ -23,13 +25,8 @@ def percent(position: int | None, duration: int | None) -> float:
     return round(100 * (position or 0) / duration, 1) if duration else 0.0
 
 
-MODE_CHOICES = [
-    ("continuous", "Continuous"),
-    ("loop", "Loop"),
-    ("loop_one", "Loop one"),
-    ("random", "Random"),
-    ("single", "Single"),
-]
+# The protocol's modes, labelled from their names ("loop_one" → "Loop one"): one list for API, daemon and pages.
+MODE_CHOICES: list[tuple[str, str]] = [(mode, mode.replace("_", " ").capitalize()) for mode in MODES]
 
 
 @register.simple_tag
