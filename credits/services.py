@@ -20,9 +20,9 @@ from django.db.models import F
 from django.db.models.functions import Greatest, Least
 
 from accounts.models import User
+from core.errors import UserError
 from credits.models import AttemptState, CreditAction, CreditTransaction
-from soundboard import events
-from soundboard.errors import UserError
+from live import events
 
 logger = logging.getLogger(__name__)
 
@@ -41,13 +41,15 @@ def cost_of(action: str) -> int:
     return int(getattr(settings, COSTS[action]))
 
 
-class InsufficientCredits(Exception):
+class InsufficientCredits(UserError):
+    """A 402 like any other refusal: the API and the HTML views answer it without translating it."""
+
     def __init__(self, *, needed: int, balance: int, action: str) -> None:
         self.needed = needed
         self.balance = balance
         self.action = action
         label = CreditAction(action).label.lower() if action in CreditAction.values else action
-        super().__init__(f"Not enough credits: {label} costs {needed}, you have {balance}.")
+        super().__init__(f"Not enough credits: {label} costs {needed}, you have {balance}.", 402)
 
 
 def _notify(tx: CreditTransaction) -> None:

@@ -97,7 +97,8 @@ def check_trims(trim_start: float | None, trim_end: float | None) -> None:
 
 
 def submit(*, user: User, url: str, trim_start: float | None = None, trim_end: float | None = None) -> Extraction:
-    """Validate the link, charge, and queue the job. Raises ExtractionError; nothing is created on failure.
+    """Validate the link, charge, and queue the job. Raises a UserError (ExtractionError, InsufficientCredits);
+    nothing is created on failure.
 
     Cheap checks and the rate limit come first: a DNS lookup (which an attacker's name server can make slow)
     is only made for a request that could otherwise be accepted.
@@ -118,15 +119,13 @@ def submit(*, user: User, url: str, trim_start: float | None = None, trim_end: f
         raise ExtractionError(str(exc)) from exc
     detected = detect(url)
     with transaction.atomic():
-        try:
-            tx = credits.debit(
-                user_id=user.pk,
-                amount=credits.cost_of(CreditAction.AUDIO_EXTRACTION),
-                action=CreditAction.AUDIO_EXTRACTION,
-                metadata={"url": url[:200]},
-            )
-        except credits.InsufficientCredits as exc:
-            raise ExtractionError(str(exc), 402) from exc
+        # Not enough credits is an InsufficientCredits: a 402 refusal like the others.
+        tx = credits.debit(
+            user_id=user.pk,
+            amount=credits.cost_of(CreditAction.AUDIO_EXTRACTION),
+            action=CreditAction.AUDIO_EXTRACTION,
+            metadata={"url": url[:200]},
+        )
         job = Extraction.objects.create(
             url=url,
             user=user,

@@ -21,8 +21,8 @@ from django.utils.text import slugify
 
 import ratelimits
 from accounts.models import User
-from soundboard import events
-from soundboard.errors import UserError
+from core.errors import UserError
+from live import events
 from sounds import audio, normalizer, pending, progress
 from sounds.models import Sound, SoundPlayed, SoundType, clean_name, inside, normalized_dir, originals_dir
 from sounds.scanner import humanize
@@ -371,9 +371,9 @@ def request_tts(*, user: User, text: str, voice: str, speed: int) -> str:
             action=CreditAction.TEXT_TO_SPEECH,
             metadata={"sound_name": text[:60], "voice": voice},
         )
-    except credits.InsufficientCredits as exc:
-        pending.give_back("tts", user.pk, slot)
-        raise tts.TtsError(str(exc), 402) from exc
+    except credits.InsufficientCredits:
+        pending.give_back("tts", user.pk, slot)  # the refusal (a 402) goes on as it is
+        raise
     transaction.on_commit(
         lambda: tts_task.delay(user_id=user.pk, text=text, voice=voice, speed=speed, transaction_id=tx.pk, slot=slot)
     )

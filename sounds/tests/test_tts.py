@@ -6,6 +6,7 @@ from asgiref.sync import sync_to_async
 from accounts.models import User
 from accounts.tests.factories import UserFactory
 from credits.models import CreditAction, CreditTransaction
+from credits.services import InsufficientCredits
 from live.tests.sockets import connect, receive_until
 from sounds import services, tts
 from sounds.models import Sound
@@ -67,7 +68,7 @@ def test_the_same_line_and_voice_twice_is_a_409_naming_the_sound(user):
 @pytest.mark.django_db
 def test_no_credits_is_402(user):
     User.objects.filter(pk=user.pk).update(credits=1)
-    with pytest.raises(tts.TtsError) as info:
+    with pytest.raises(InsufficientCredits) as info:
         services.request_tts(user=user, text="Hi", voice="en-us", speed=160)
     assert info.value.status == 402
 
