@@ -18,6 +18,7 @@ from core.errors import UserError
 from credits.models import CreditTransaction
 from playlists.models import Playlist
 from sounds.models import Sound, SoundPlayed, SoundType, thumbnails_dir
+from sounds.services import PLAYS_GENERATION_KEY
 
 PERIODS = ("today", "1_day", "1_week", "1_month", "1_year", "all_time")
 TYPES = ("all", *SoundType.values)
@@ -117,21 +118,13 @@ PERIOD_COUNTS = {"today": "today", "week": "1_week", "month": "1_month"}
 
 
 # --- Caching -------------------------------------------------------------------------------------------------
-# Figures stay cached until the next play (record_play bumps the generation) or a minute passes: the page
+# Figures stay cached until the next play (record_play bumps the plays generation) or a minute passes: the page
 # refreshes itself on every play, and all viewers share one computation instead of one each.
-GENERATION_KEY = "dashboard:generation"
 CACHE_SECONDS = 60
 
 
-def new_play() -> None:
-    try:
-        cache.incr(GENERATION_KEY)
-    except ValueError:
-        cache.set(GENERATION_KEY, 1, None)
-
-
 def cached(name: str, args: tuple[Any, ...], compute: Any) -> Any:
-    generation = cache.get_or_set(GENERATION_KEY, 0, None)
+    generation = cache.get_or_set(PLAYS_GENERATION_KEY, 0, None)
     fingerprint = hashlib.sha1(f"{timezone.get_current_timezone_name()}:{args!r}".encode()).hexdigest()  # noqa: S324
     key = f"dashboard:{generation}:{name}:{fingerprint}"
     value = cache.get(key)

@@ -1,4 +1,4 @@
-# TEMPORARY shim for player/, credits/services.py and sounds/services.py until the move lands; remove
+# TEMPORARY shim for player/ until the move lands; remove
 from live.events import (
     EVERYONE,
     STAFF,

@@ -307,8 +307,7 @@ def delete_sounds(sounds: QuerySet[Sound], *, remove_originals: bool = True) -> 
 
 # --- Plays ------------------------------------------------------------------------------------------------
 # Bumped on every recorded play: whatever caches figures over plays (the dashboard) keys its cache on it, so the
-# player daemon, which records plays, needs no dashboard code. (Same value as the dashboard's own key until the
-# dashboard reads this one.)
+# player daemon, which records plays, needs no dashboard code.
 PLAYS_GENERATION_KEY = "dashboard:generation"
 
 
