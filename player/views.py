@@ -1,4 +1,8 @@
-"""Instant play on the server's speakers, and stop-all."""
+"""Instant play on the server's speakers, stop-all, the player bar's buttons and the player page.
+
+Refusals (UserError: offline, rate limit, no credits, bad input) are not caught here: the one refusal path
+(web.refusals) answers them, a toast for htmx and a message and redirect back otherwise.
+"""
 
 from __future__ import annotations
 
@@ -16,39 +20,33 @@ from soundboard.types import AuthedRequest
 from sounds.models import PlaySource
 
 
-def _answer(request: AuthedRequest, text: str, level: str, status: int) -> HttpResponse:
+def _done(request: AuthedRequest, text: str) -> HttpResponse:
     if request.htmx:
-        return add_toast(HttpResponse(status=status if status >= 400 else 204), text, level)
-    messages.add_message(request, messages.SUCCESS if level == "success" else messages.ERROR, text)
+        return add_toast(HttpResponse(status=204), text, "success")
+    messages.success(request, text)
     return redirect("home")
-
-
-def _refused(request: AuthedRequest, exc: UserError) -> HttpResponse:
-    response = _answer(request, exc.detail, "error", exc.status)
-    if exc.retry_after is not None and request.htmx:
-        response["Retry-After"] = str(exc.retry_after)
-    return response
 
 
 @require_POST
 def play(request: AuthedRequest, sound_id: int) -> HttpResponse:
-    try:
-        result = client.play_sound(user=request.user, sound_id=sound_id, source=PlaySource.BOARD)
-    except UserError as exc:  # a refusal, a rate limit
-        return _refused(request, exc)
+    result = client.play_sound(user=request.user, sound_id=sound_id, source=PlaySource.BOARD)
     left = f"{result.balance} credit{'s' if result.balance != 1 else ''} left"
-    return _answer(request, f"Playing “{result.sound.name}” · {left}", "success", 200)
+    return _done(request, f"Playing “{result.sound.name}” · {left}")
 
 
 @require_POST
 def stop_all(request: AuthedRequest) -> HttpResponse:
     if not client.is_online():
-        return _answer(request, "The player is offline.", "error", 503)
+        raise UserError("The player is offline.", 503)
+    client.stop_all(user=request.user)
+    return _done(request, "Stopped every sound.")
+
+
+def _whole(raw: str) -> int:
     try:
-        client.stop_all(user=request.user)
-    except UserError as exc:
-        return _refused(request, exc)
-    return _answer(request, "Stopped every sound.", "success", 200)
+        return int(raw)
+    except ValueError as exc:
+        raise UserError("That is not a number.", 400) from exc
 
 
 MUSIC_PARAMS: dict[str, tuple[str, ...]] = {
@@ -63,26 +61,21 @@ def music(request: AuthedRequest) -> HttpResponse:
     """The player bar's buttons. Answers with the bar as the player now is (every other browser gets it live)."""
     command = request.POST.get("command", "")
     params: dict[str, object] = {}
-    try:
-        if command == "settings":
-            # The bar's mode and volume controls post together; apply what changed.
-            state = client.published_state() or {}
-            mode, volume = request.POST.get("mode", ""), request.POST.get("volume", "")
-            result = state
-            if mode and mode != state.get("mode"):
-                result = client.music_command(user=request.user, command="set_mode", params={"mode": mode})
-            if volume and int(volume) != state.get("volume"):
-                params = {"volume": int(volume)}
-                result = client.music_command(user=request.user, command="set_volume", params=params)
-        else:
-            for name in MUSIC_PARAMS.get(command, ()):
-                raw = request.POST.get(name, "")
-                params["ms" if name == "position_ms" else name] = raw == "1" if name == "play" else int(raw)
-            result = client.music_command(user=request.user, command=command, params=params)
-    except ValueError:
-        return _answer(request, "That is not a number.", "error", 400)
-    except UserError as exc:
-        return _refused(request, exc)
+    if command == "settings":
+        # The bar's mode and volume controls post together; apply what changed.
+        state = client.published_state() or {}
+        mode, volume = request.POST.get("mode", ""), request.POST.get("volume", "")
+        result = state
+        if mode and mode != state.get("mode"):
+            result = client.music_command(user=request.user, command="set_mode", params={"mode": mode})
+        if volume and _whole(volume) != state.get("volume"):
+            params = {"volume": _whole(volume)}
+            result = client.music_command(user=request.user, command="set_volume", params=params)
+    else:
+        for name in MUSIC_PARAMS.get(command, ()):
+            raw = request.POST.get(name, "")
+            params["ms" if name == "position_ms" else name] = raw == "1" if name == "play" else _whole(raw)
+        result = client.music_command(user=request.user, command=command, params=params)
     if request.htmx:
         return render(request, "player/_bar.html", {"state": result})
     referer = request.headers.get("referer", "")

@@ -117,6 +117,7 @@ class MusicRuntime:
                 return MusicAnswer(status="error", detail=exc.detail, code=exc.status)
             except (KeyError, TypeError, ValueError) as exc:
                 return MusicAnswer(status="error", detail=f"Bad parameters: {exc}", code=400)
+            debit = None
             if paid:
                 try:
                     debit = await self.db(credits.debit)(
@@ -127,10 +128,12 @@ class MusicRuntime:
                     )
                 except credits.InsufficientCredits as exc:
                     return MusicAnswer(status="error", detail=str(exc), code=402)
-                if time.time() > command.deadline:
+            if time.time() > command.deadline:
+                # Checked last, right before the effects (the lock, the playlist read or the debit took a while).
+                if debit is not None:
                     await self.db(credits.refund)(debit, reason="the player was too slow to start it")
-                    logger.warning("Dropped an expired %r command after its debit (refunded)", name)
-                    return MusicAnswer(status="error", detail="The player did not answer in time.", code=503)
+                logger.warning("Dropped an expired %r command before its effects", name)
+                return MusicAnswer(status="error", detail="The player did not answer in time.", code=503)
             self.player = trial
             await self.run(effects)
             return MusicAnswer(status="ok", state=self.public_state())
