@@ -8,31 +8,13 @@ from django.views.decorators.http import require_GET
 
 from dashboard import stats
 from dashboard.charts import bar_chart
+from dashboard.forms import PERIOD_LABELS, TYPE_LABELS, DashboardFilterForm
 from web.types import AuthedRequest
-
-PERIOD_LABELS = {
-    "today": "Today", "1_day": "Last 24 hours", "1_week": "Last 7 days", "1_month": "Last 30 days",
-    "1_year": "Last year", "all_time": "All time",
-}  # fmt: skip
-TYPE_LABELS = {"all": "All types", "SDB": "Soundboard", "TTS": "Text to speech", "EXT": "Extracted"}
-
-
-def _filters(request: AuthedRequest) -> tuple[dict[str, object], str]:
-    sound_type = request.GET.get("type", "all")
-    period = request.GET.get("period", "1_week")
-    try:
-        limit = int(request.GET.get("limit", "10"))
-    except ValueError:
-        limit = -1
-    try:
-        stats.validate(sound_type=sound_type, period=period, limit=limit)
-    except stats.StatsError as exc:
-        return {"type": "all", "period": "1_week", "limit": 10}, exc.detail
-    return {"type": sound_type, "period": period, "limit": limit}, ""
 
 
 def _context(request: AuthedRequest) -> dict[str, object]:
-    filters, problem = _filters(request)
+    form = DashboardFilterForm(request.GET)
+    filters, problem = form.filters(), form.problem()
     top = stats.top_sounds(
         sound_type=str(filters["type"]), period=str(filters["period"]), limit=int(str(filters["limit"]))
     )

@@ -118,6 +118,9 @@ def test_the_page_falls_back_on_bad_filters_and_explains(authed_client):
     response = authed_client.get("/dashboard/?period=nope")
     assert response.status_code == 400
     assert b"Unknown period" in response.content
+    too_many = authed_client.get("/dashboard/?limit=1000")
+    assert too_many.status_code == 400
+    assert b"limit must be between 1 and 100" in too_many.content
     partial = authed_client.get("/dashboard/?type=TTS&period=today", HTTP_HX_REQUEST="true")
     assert partial.status_code == 200
     assert b"<html" not in partial.content
