@@ -18,6 +18,8 @@ lint:
 	$(UV) ruff check .
 	$(UV) ruff format --check .
 	$(UV) mypy .
+	$(UV) lint-imports
+	$(UV) python scripts/check_cycles.py
 
 pytest:
 	$(UV) pytest

@@ -17,10 +17,14 @@ import pytest
 import redis
 from channels.layers import channel_layers
 from django.conf import settings
+from django.db import connection
 from django.test import Client
 
-from accounts.models import User
+from accounts.models import Plan, User
+from accounts.plans import seed_plans
 from accounts.tests.factories import UserFactory
+from player.client import is_online
+from soundboard.celery import app
 
 
 @pytest.fixture(autouse=True)
@@ -46,8 +50,6 @@ def _seeded_plans(request: pytest.FixtureRequest) -> None:
     if marker is None:
         return
     request.getfixturevalue("transactional_db" if marker.kwargs.get("transaction") else "db")
-    from accounts.models import Plan
-    from accounts.plans import seed_plans
 
     if Plan.objects.count() < 3:
         seed_plans(Plan)
@@ -72,7 +74,6 @@ def authed_client(user: User) -> Client:
 
 def database_url_for_subprocess() -> str:
     """The URL of the database the tests are using, for a server or worker started in a subprocess."""
-    from django.db import connection
 
     s = connection.settings_dict
     if s["ENGINE"] == "django.db.backends.sqlite3":
@@ -107,7 +108,6 @@ def celery_worker(
     Tests that use it must commit their data (`django_db(transaction=True)`) so the worker can see it, and
     put audio under `worker.sounds_root` (use the `worker_sounds_root` fixture).
     """
-    from soundboard.celery import app
 
     name = f"test-{uuid.uuid4().hex[:8]}@localhost"
     workdir = tmp_path_factory.mktemp("worker")
@@ -179,7 +179,6 @@ class PlayerProcess:
 
 
 def start_player(output_dir: Path, log_path: Path, sounds_root: Path) -> subprocess.Popen[bytes]:
-    from player.commands import is_online
 
     output_dir.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:

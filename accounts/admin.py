@@ -15,6 +15,7 @@ from django.utils.http import urlencode
 from accounts import services
 from accounts.models import ApiToken, Invite, Plan, User
 from core.errors import UserError
+from credits.services import InsufficientCredits, adjust
 
 # One way in, with one set of limits: the admin's own login form would check passwords without allauth's
 # per-IP and per-account lockout, so it sends everyone to the site's sign-in page (and refuses signed-in
@@ -121,7 +122,6 @@ class UserAdmin(BaseUserAdmin):
 
     @admin.action(description="Add or remove credits (with a reason)")
     def adjust_credits(self, request: HttpRequest, queryset: QuerySet[User]) -> TemplateResponse | None:
-        from credits.services import InsufficientCredits, adjust
 
         form = AdjustCreditsForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():

@@ -13,6 +13,7 @@ from accounts import services
 from accounts.models import Plan, User
 from api.pagination import PageQuery, page_of
 from core.errors import UserError
+from credits.services import adjust
 from web.types import AuthedRequest
 
 router = Router(tags=["admin"])
@@ -107,8 +108,6 @@ def get_user(request: AuthedRequest, user_id: int) -> AdminUserOut:
 
 @router.patch("/users/{user_id}", response=AdminUserOut)
 def update_user(request: AuthedRequest, user_id: int, payload: UserUpdate) -> AdminUserOut:
-    from credits.services import adjust
-
     _staff(request)
     user = get_object_or_404(User, pk=user_id)
     services.check_can_manage(user=user, by=request.user)

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from ninja import Query, Router, Schema
+from ninja.errors import HttpError
 from pydantic import Field
 
 from api.pagination import PageQuery, page_of
@@ -39,8 +40,6 @@ class TransactionFilters(PageQuery):
 
 @router.get("/transactions", response=TransactionPage)
 def transactions(request: AuthedRequest, filters: Query[TransactionFilters]) -> TransactionPage:
-    from ninja.errors import HttpError
-
     qs = CreditTransaction.objects.for_user(request.user.pk)
     if filters.action:
         if filters.action not in CreditAction.values:

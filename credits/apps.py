@@ -6,4 +6,4 @@ class CreditsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from credits import signals  # noqa: F401  (connects the receivers)
+        from credits import signals  # noqa: F401, PLC0415  (receivers connect once the app registry is ready)

@@ -15,6 +15,7 @@ from api.errors import refusals
 from extraction import services
 from extraction.forms import MAX_TRIM_S
 from extraction.models import Extraction
+from extraction.views import extraction_workers, queue_status
 from web.types import AuthedRequest
 
 router = Router(tags=["extractions"])
@@ -74,8 +75,6 @@ def get_one(request: AuthedRequest, extraction_id: int) -> Extraction:
 
 @admin_router.get("/extractions/status")
 def status(request: AuthedRequest) -> dict[str, Any]:
-    from extraction.views import extraction_workers, queue_status
-
     if not request.user.is_staff:
         raise HttpError(403, "Admins only.")
     return {**queue_status(), "workers": extraction_workers()}

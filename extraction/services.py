@@ -8,6 +8,7 @@ import math
 import os
 import re
 import shutil
+import subprocess
 import tempfile
 import threading
 import time
@@ -23,9 +24,11 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from yt_dlp.extractor import gen_extractor_classes
 
 import ratelimits
 from accounts.models import User
+from core import jobs
 from core.errors import UserError
 from credits import services as credits
 from credits.models import CreditAction, CreditTransaction
@@ -46,7 +49,6 @@ class ExtractionError(UserError):
 # --- Which site is it? ------------------------------------------------------------------------------------
 @cache
 def _extractor_classes() -> tuple[Any, ...]:
-    from yt_dlp.extractor import gen_extractor_classes
 
     return tuple(gen_extractor_classes())
 
@@ -140,9 +142,7 @@ def submit(*, user: User, url: str, trim_start: float | None = None, trim_end: f
 
 
 def enqueue(extraction_id: int) -> None:
-    from extraction.tasks import process_task
-
-    process_task.delay(extraction_id=extraction_id)
+    jobs.enqueue("extraction.process", extraction_id=extraction_id)
 
 
 # --- Progress ------------------------------------------------------------------------------------------------
@@ -328,8 +328,6 @@ def _link_existing(job: Extraction, sound: Sound, why: str) -> None:
 
 
 def _trim(media: Path, start: float | None, end: float | None) -> Path:
-    import subprocess
-
     out = media.with_name(f"trimmed{media.suffix}")
     # Local files only: a file that is really a playlist must not make ffmpeg connect anywhere.
     cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-y", "-protocol_whitelist", "file", "-i", str(media)]

@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 
 from extraction.models import Extraction, Status
+from extraction.services import process, reap
 
 logger = logging.getLogger(__name__)
 
@@ -19,7 +20,6 @@ logger = logging.getLogger(__name__)
     soft_time_limit=1400,
 )
 def process_task(*, extraction_id: int) -> str:
-    from extraction.services import process
 
     job = Extraction.objects.filter(pk=extraction_id).first()
     if job is None:
@@ -33,6 +33,4 @@ def process_task(*, extraction_id: int) -> str:
 
 @shared_task(name="extraction.reap", acks_late=True)
 def reap_task() -> dict[str, int]:
-    from extraction.services import reap
-
     return reap()

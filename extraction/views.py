@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from celery import current_app as celery_app
 from django.contrib import messages
 from django.db.models import Count
 from django.http import HttpResponse
@@ -14,7 +15,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from extraction import services
 from extraction.forms import ExtractionForm
 from extraction.models import Extraction, Status
-from soundboard.celery import app as celery_app
 from web.toasts import add_toast
 from web.types import AuthedRequest
 

@@ -17,7 +17,7 @@ from player import client
 from player.protocol import MAX_ID, MAX_POSITION_MS, MAX_TRACK_INDEX, MAX_VOLUME, MIN_VOLUME, Mode
 from playlists.models import Playlist
 from playlists.services import tracks_of
-from soundboard.types import AuthedRequest
+from web.types import AuthedRequest
 
 router = Router(tags=["player"])
 

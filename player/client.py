@@ -35,6 +35,8 @@ from pydantic import BaseModel, ValidationError
 
 import ratelimits
 from accounts.models import User
+from core.errors import UserError
+from core.redis_client import sync_client
 from credits import services as credits
 from credits.models import CreditAction
 from player.protocol import (
@@ -61,8 +63,6 @@ from player.protocol import (
     PublishedState,
     StopAll,
 )
-from soundboard.errors import UserError
-from soundboard.redis_client import sync_client
 from sounds.models import PlaySource, Sound
 
 logger = logging.getLogger(__name__)

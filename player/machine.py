@@ -53,12 +53,13 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from core.errors import UserError
+
 # The choices are the protocol's: one definition for the machine, the API schemas and the forms.
 from player.protocol import MODES as MODES
 from player.protocol import STATUSES as STATUSES
 from player.protocol import Mode as Mode
 from player.protocol import Status as Status
-from soundboard.errors import UserError
 
 DEFAULT_MODE: Mode = "continuous"
 DEFAULT_VOLUME = 80

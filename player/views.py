@@ -12,12 +12,12 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from core.errors import UserError
 from player import client
 from playlists.services import tracks_of
-from soundboard.errors import UserError
-from soundboard.toasts import add_toast
-from soundboard.types import AuthedRequest
 from sounds.models import PlaySource
+from web.toasts import add_toast
+from web.types import AuthedRequest
 
 
 def _done(request: AuthedRequest, text: str) -> HttpResponse:

@@ -11,6 +11,7 @@ from django.db.models import Max
 from accounts.models import User
 from core.errors import UserError
 from live import events
+from player import client as commands
 from playlists.models import Playlist, PlaylistSound
 from sounds.models import Sound
 
@@ -39,7 +40,6 @@ def _changed(playlist: Playlist) -> None:
 
     def notify() -> None:
         events.broadcast("playlist_changed", {"playlist_id": playlist_id})
-        from player import commands
 
         commands.playlist_changed(playlist_id)
 
@@ -78,7 +78,6 @@ def delete_playlist(*, playlist: Playlist) -> None:
 
     def notify() -> None:
         events.broadcast("playlist_changed", {"playlist_id": playlist_id})
-        from player import commands
 
         commands.playlist_deleted(playlist_id)
 

@@ -18,6 +18,7 @@ from functools import lru_cache
 from django.conf import settings
 
 from core.errors import UserError
+from core.redis_client import sync_client
 
 from .rates import Rate, RateError, parse_rate
 
@@ -51,8 +52,6 @@ _SCOPE = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
 
 
 def _count(scope: str, key: str, rate: Rate) -> Usage:
-    from core.redis_client import sync_client
-
     if not _SCOPE.match(scope):
         raise ValueError(f"Invalid rate-limit scope {scope!r}")
     name = f"sb:rl:{scope}:{key}"
@@ -81,6 +80,5 @@ def hit(scope: str, key: object, rate: Rate | str, *, detail: str | None = None)
 
 def reset(scope: str, key: object) -> None:
     """Forget a key's count (tests, and admins lifting a limit)."""
-    from core.redis_client import sync_client
 
     sync_client().delete(f"sb:rl:{scope}:{key}")

@@ -15,10 +15,12 @@ from pydantic import Field
 
 from api.errors import refusals
 from api.pagination import PageQuery, page_of
+from player import client as commands
 from sounds import services
 from sounds.files import IMAGE_CONTENT_TYPES, serve_file
 from sounds.models import PlaySource, Sound, SoundType
 from sounds.scanner import LOCK_KEY
+from sounds.tasks import scan_task
 from sounds.upload_handlers import refusal
 from web.types import AuthedRequest
 
@@ -107,8 +109,6 @@ class PlayOut(Schema):
 
 @router.post("/play/{sound_id}", response=PlayOut, openapi_extra=refusals(402, 503))
 def play(request: AuthedRequest, sound_id: int) -> PlayOut:
-    from player import commands
-
     result = commands.play_sound(user=request.user, sound_id=sound_id, source=PlaySource.API)
     return PlayOut(
         detail=f"Playing “{result.sound.name}”.",
@@ -124,7 +124,6 @@ class Stopped(Schema):
 
 @router.post("/stop", response=Stopped, openapi_extra=refusals(503))
 def stop(request: AuthedRequest) -> Stopped:
-    from player import commands
 
     if not commands.is_online():
         raise HttpError(503, "The player is offline.")
@@ -140,15 +139,12 @@ class TtsIn(Schema):
 
 @router.post("/tts", response={202: Queued}, openapi_extra=refusals(402, 409))
 def text_to_speech(request: AuthedRequest, payload: TtsIn) -> Status[Queued]:
-
     name = services.request_tts(user=request.user, text=payload.text, voice=payload.voice, speed=payload.speed)
     return Status(202, Queued(detail=f"Making “{name}”; it appears on the board when ready.", queued=1))
 
 
 @router.post("/scan", response={202: Queued})
 def scan_sounds(request: AuthedRequest) -> Status[Queued]:
-    from sounds.tasks import scan_task
-
     _require_staff(request)
     if cache.get(LOCK_KEY):
         raise HttpError(409, "A scan is already running.")

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
 from sounds.models import SORTS, SoundType
+from sounds.tts import voices
 
 SORT_CHOICES = [("name", "Name"), ("popular", "Most played"), ("newest", "Newest"), ("longest", "Longest")]
 
@@ -68,7 +69,6 @@ class TtsForm(forms.Form):
     speed = forms.IntegerField(min_value=80, max_value=450, initial=160, help_text="Words per minute.")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from sounds.tts import voices
 
         super().__init__(*args, **kwargs)
         field = self.fields["voice"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,14 @@ def clean_name(text: str) -> str:
     NUL) become spaces and runs of whitespace fold into one. Every place that makes a name uses it."""
     text = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in text)
     return " ".join(text.split())
+
+
+def humanize(filename: str) -> str:
+    """'airhorn_LOUD-v2.mp3' -> 'Airhorn LOUD v2'."""
+    stem = clean_name(Path(filename).stem)
+    words = re.sub(r"[_\-.]+", " ", stem).split()
+    text = " ".join(words).strip() or "Untitled"
+    return text[0].upper() + text[1:]
 
 
 def validate_relative_name(value: str) -> None:

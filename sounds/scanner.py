@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,8 +19,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from sounds import audio
-from sounds.models import TYPE_FOLDERS, Sound, SoundType, clean_name, originals_dir, validate_relative_name
+from sounds.models import TYPE_FOLDERS, Sound, SoundType, humanize, originals_dir, validate_relative_name
 from sounds.paths import is_contained
+from sounds.services import delete_sounds, forget_normalized
 
 logger = logging.getLogger(__name__)
 
@@ -57,14 +57,6 @@ class ScanResult:
 
     def as_dict(self) -> dict[str, list[str]]:
         return {k: list(getattr(self, k)) for k in ("added", "updated", "deleted", "skipped", "duplicates", "errors")}
-
-
-def humanize(filename: str) -> str:
-    """'airhorn_LOUD-v2.mp3' -> 'Airhorn LOUD v2'."""
-    stem = clean_name(Path(filename).stem)
-    words = re.sub(r"[_\-.]+", " ", stem).split()
-    text = " ".join(words).strip() or "Untitled"
-    return text[0].upper() + text[1:]
 
 
 def _walk(root: Path) -> Iterator[tuple[str, os.stat_result]]:
@@ -145,8 +137,6 @@ def _scan_type(sound_type: SoundType, result: ScanResult, *, dry_run: bool, prog
     for rel in gone:
         result.deleted.append(f"{TYPE_FOLDERS[sound_type]}/{rel}")
     if gone and not dry_run:
-        from sounds.services import delete_sounds
-
         delete_sounds(Sound.objects.filter(type=sound_type, filename__in=gone), remove_originals=False)
 
 
@@ -186,7 +176,6 @@ def _import_file(
                 result.added.append(label)
             else:
                 sound = Sound.objects.get(pk=row[4])
-                from sounds.services import forget_normalized
 
                 forget_normalized(sound)
                 for key, value in fields.items():

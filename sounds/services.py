@@ -21,11 +21,13 @@ from django.utils.text import slugify
 
 import ratelimits
 from accounts.models import User
+from core import jobs
 from core.errors import UserError
+from credits import services as credits
+from credits.models import CreditAction
 from live import events
-from sounds import audio, normalizer, pending, progress
-from sounds.models import Sound, SoundPlayed, SoundType, clean_name, inside, normalized_dir, originals_dir
-from sounds.scanner import humanize
+from sounds import audio, normalizer, pending, progress, tts
+from sounds.models import Sound, SoundPlayed, SoundType, clean_name, humanize, inside, normalized_dir, originals_dir
 
 logger = logging.getLogger(__name__)
 
@@ -132,8 +134,6 @@ def queue_normalization(
     sound_ids: Iterable[int], *, force: bool = False, one_pass: bool | None = None, user_id: int | None = None
 ) -> str | None:
     """One Celery task per sound on the audio queue, sent after commit; progress is tracked as a batch."""
-    from sounds.tasks import normalize_sound_task
-
     ids = list(sound_ids)
     if not ids:
         return None
@@ -141,7 +141,7 @@ def queue_normalization(
 
     def send() -> None:
         for sound_id in ids:
-            normalize_sound_task.delay(sound_id=sound_id, force=force, one_pass=one_pass, batch=batch)
+            jobs.enqueue("sounds.normalize_sound", sound_id=sound_id, force=force, one_pass=one_pass, batch=batch)
 
     transaction.on_commit(send)
     return batch
@@ -346,10 +346,6 @@ def record_play(*, sound_id: int, user_id: int | None, source: str, user_name: s
 # --- Text to speech ---------------------------------------------------------------------------------------
 def request_tts(*, user: User, text: str, voice: str, speed: int) -> str:
     """Validate, refuse duplicates, charge, and queue the synthesis. Returns the sound's future name."""
-    from credits import services as credits
-    from credits.models import CreditAction
-    from sounds import tts
-    from sounds.tasks import tts_task
 
     ratelimits.hit("tts", user.pk, "TTS_RATE_LIMIT", detail="Too many lines in a row; slow down a bit.")
     text = tts.clean_text(text)
@@ -374,14 +370,15 @@ def request_tts(*, user: User, text: str, voice: str, speed: int) -> str:
         pending.give_back("tts", user.pk, slot)  # the refusal (a 402) goes on as it is
         raise
     transaction.on_commit(
-        lambda: tts_task.delay(user_id=user.pk, text=text, voice=voice, speed=speed, transaction_id=tx.pk, slot=slot)
+        lambda: jobs.enqueue(
+            "sounds.tts", user_id=user.pk, text=text, voice=voice, speed=speed, transaction_id=tx.pk, slot=slot
+        )
     )
     return text[:60]
 
 
 def create_tts_sound(*, user_id: int, text: str, voice: str, speed: int) -> Sound:
     """Speak, store under originals/text_to_speech/, add to the library and normalize. Raises TtsError."""
-    from sounds import tts
 
     key = tts.key_for(text, voice, speed)
     filename = f"{slugify(text)[:50] or 'speech'}-{key}.wav"

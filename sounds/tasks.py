@@ -6,8 +6,15 @@ import logging
 
 from celery import shared_task
 
+from credits.models import CreditTransaction
+from credits.services import refund
+from live import events
 from sounds import pending, progress
+from sounds.live import sound_changed
 from sounds.models import Sound
+from sounds.scanner import ScanAlreadyRunning, scan
+from sounds.services import create_tts_sound, normalize_sound, queue_normalization
+from sounds.tts import TtsError
 
 logger = logging.getLogger(__name__)
 
@@ -18,8 +25,6 @@ logger = logging.getLogger(__name__)
 def normalize_sound_task(
     *, sound_id: int, force: bool = False, one_pass: bool | None = None, batch: str | None = None
 ) -> str:
-    from sounds.services import normalize_sound
-
     sound = Sound.objects.filter(pk=sound_id).first()
     if sound is None:
         logger.info("Sound %s is gone; nothing to normalize", sound_id)
@@ -27,7 +32,6 @@ def normalize_sound_task(
         return "gone"
     outcome = normalize_sound(sound=sound, force=force, one_pass=one_pass)
     progress.advance(batch, ok=outcome.status in ("normalized", "skipped"))
-    from sounds.live import sound_changed
 
     sound_changed(sound_id)
     return outcome.status
@@ -35,9 +39,6 @@ def normalize_sound_task(
 
 @shared_task(name="sounds.scan", acks_late=True, reject_on_worker_lost=True, time_limit=3000, soft_time_limit=2900)
 def scan_task(*, types: list[str] | None = None, user_id: int | None = None) -> dict[str, int]:
-    from live import events
-    from sounds.scanner import ScanAlreadyRunning, scan
-    from sounds.services import queue_normalization
 
     try:
         result = scan(types=types, progress=progress.Throttled("scan"))
@@ -53,12 +54,6 @@ def scan_task(*, types: list[str] | None = None, user_id: int | None = None) -> 
 
 @shared_task(name="sounds.tts", acks_late=True, reject_on_worker_lost=True, time_limit=300, soft_time_limit=280)
 def tts_task(*, user_id: int, text: str, voice: str, speed: int, transaction_id: int, slot: str | None = None) -> str:
-    from credits.models import CreditTransaction
-    from credits.services import refund
-    from live import events
-    from sounds.services import create_tts_sound
-    from sounds.tts import TtsError
-
     try:
         sound = create_tts_sound(user_id=user_id, text=text, voice=voice, speed=speed)
     except Exception as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.paginator import Paginator
@@ -75,8 +76,6 @@ def _card_urls() -> dict[str, str]:
 
 
 def _page_size() -> int:
-    from django.conf import settings
-
     return int(settings.SOUNDS_PAGE_SIZE)
 
 

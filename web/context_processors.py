@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
 from live import presence
-from player.commands import published_state
+from player.client import published_state
 
 
 @dataclass(frozen=True)

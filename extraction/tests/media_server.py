@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import http.server
 import socket
+import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +55,6 @@ def _serve(
 
         def _slow(self, path: Path) -> None:
             """Trickle a file out, so a test has time to kill the worker half-way through."""
-            import time
 
             data = path.read_bytes()
             self.send_response(200)
@@ -96,7 +97,6 @@ def media_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     media.tone(root / "tone.mp3", 8.0, freq=440)
     media.tone(root / "long.mp3", 20.0, freq=330)
     (root / "garbage.mp3").write_text("<html>Not found, but said with a 200</html>" * 20)
-    import subprocess
 
     subprocess.run(
         ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=c=black:s=64x64:d=2", "-c:v", "libx264", "-an",
@@ -112,7 +112,6 @@ def media_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _hls(folder: Path) -> None:
     """HLS fixtures: a finished recording, the same as a live stream, AES-128 and SAMPLE-AES encrypted copies."""
-    import subprocess
 
     folder.mkdir()
     source = ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=500:duration=6", "-c:a", "aac"]

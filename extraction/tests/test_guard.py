@@ -5,7 +5,9 @@ from __future__ import annotations
 import socket
 
 import pytest
+from django.test import Client
 
+from accounts.tests.factories import UserFactory
 from credits.models import CreditAction, CreditTransaction
 from extraction import services, urlguard
 from extraction.models import Extraction
@@ -101,9 +103,6 @@ def test_at_most_three_jobs_in_flight_per_user(user):
 
 
 def test_the_api_answers_202_and_keeps_jobs_private(authed_client, user):
-    from django.test import Client
-
-    from accounts.tests.factories import UserFactory
 
     response = authed_client.post(
         "/api/v1/extractions/", {"url": "https://www.youtube.com/watch?v=dQw4w9WgXcQ"}, content_type="application/json"

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from credits import services as credits
 from credits.models import CreditAction, CreditTransaction
 from extraction import services
 from extraction.models import Extraction, Status
@@ -99,7 +100,6 @@ def test_the_reaper_retries_stuck_jobs_then_gives_up_with_a_refund(user, django_
     stuck = Extraction.objects.create(
         url="https://x.test/a", user=user, status=Status.PROCESSING, attempts=1, heartbeat_at=old
     )
-    from credits import services as credits
 
     tx = credits.debit(user_id=user.pk, amount=5, action=CreditAction.AUDIO_EXTRACTION)
     dead = Extraction.objects.create(

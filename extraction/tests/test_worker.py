@@ -14,7 +14,11 @@ from django.test import Client
 
 from accounts.tests.factories import UserFactory
 from conftest import subprocess_env
+from credits import services as credits
+from credits.models import CreditAction, CreditTransaction
 from extraction.models import Extraction, Status
+from extraction.tasks import process_task
+from extraction.views import extraction_workers
 from live.tests.sockets import connect, receive_until
 from sounds.models import Sound
 
@@ -64,10 +68,6 @@ def test_a_worker_killed_mid_download_never_leaves_the_job_processing(test_confi
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        from credits import services as credits
-        from credits.models import CreditAction
-        from extraction.tasks import process_task
-
         tx = credits.debit(user_id=user.pk, amount=5, action=CreditAction.AUDIO_EXTRACTION)
         job = Extraction.objects.create(
             url=f"{media_server.base}/slow/long.mp3", user=user, service="generic", transaction_id=tx.pk
@@ -92,8 +92,6 @@ def test_a_worker_killed_mid_download_never_leaves_the_job_processing(test_confi
         assert job.status in (Status.COMPLETED, Status.FAILED)
         assert job.attempts == 2  # redelivered after the loss, not left behind
         if job.status == Status.FAILED:
-            from credits.models import CreditAction, CreditTransaction
-
             assert CreditTransaction.objects.filter(user=user, action=CreditAction.REFUND).exists()
     finally:
         proc.terminate()
@@ -101,7 +99,6 @@ def test_a_worker_killed_mid_download_never_leaves_the_job_processing(test_confi
 
 
 def test_staff_see_the_queue_and_the_workers_listening(celery_worker, staff):
-    from extraction.views import extraction_workers
 
     client = Client()
     client.force_login(staff)
@@ -115,7 +112,6 @@ def test_staff_see_the_queue_and_the_workers_listening(celery_worker, staff):
 
 
 def test_a_live_link_fails_quickly_in_the_worker_and_is_refunded(test_config, media_server, celery_worker):
-    from credits.models import CreditAction, CreditTransaction
 
     user = UserFactory.create()
     client = Client()

@@ -19,6 +19,7 @@ from typing import Any
 
 from django.conf import settings
 
+from core.redis_client import sync_client
 from credits import services as credits
 from credits.models import CreditAction
 from player import machine
@@ -28,7 +29,6 @@ from player.models import SavedPlayerState
 from player.protocol import STATE_KEY, MusicAnswer, MusicCommand, PlayerStateChanged, PublishedState, Toast
 from playlists.models import Playlist
 from playlists.services import main_playlist
-from soundboard.redis_client import sync_client
 from sounds.services import record_play
 
 logger = logging.getLogger(__name__)

@@ -6,8 +6,8 @@ renders nothing, which is why it runs without templates or static files.
 
 from __future__ import annotations
 
+from live import events
 from player.protocol import Event
-from soundboard import events
 
 
 async def publish_event(event: Event) -> None:

@@ -19,9 +19,9 @@ from django.test import Client
 
 from accounts.tests.factories import UserFactory
 from conftest import stop_player, subprocess_env
+from live.tests.sockets import connect, receive_until
 from player.client import is_online
 from playlists import services as playlists
-from soundboard.tests.test_live import connect, receive_until
 from sounds.models import Sound, SoundPlayed
 from sounds.scanner import scan
 from sounds.tests import media

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import audioop
 import threading
 import time
 import wave
@@ -27,7 +28,6 @@ class Events:
 
 
 def wav_stats(path):
-    import audioop
 
     with wave.open(str(path)) as w:
         frames = w.getnframes()

@@ -14,11 +14,15 @@ from typing import Any
 
 import pytest
 from channels.layers import channel_layers
+from channels_redis.core import RedisChannelLayer
+from django.db import connection
 from django.test import Client
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
 from conftest import PlayerProcess
+from core.redis_client import sync_client
 from credits.models import CreditAction, CreditTransaction
 from player.client import published_state
 from player.protocol import HEARTBEAT_KEY, Heartbeat
@@ -75,7 +79,6 @@ def test_a_flood_of_stop_commands_is_refused_while_another_users_plays_still_sta
     underway = threading.Event()
 
     def flood() -> None:
-        from django.db import connection
 
         client = logged_in(flooder)
         try:
@@ -239,10 +242,6 @@ def test_the_published_state_carries_the_current_track_and_a_version_not_the_tra
 
 
 def test_redis_failing_between_the_debit_and_the_send_refunds(tones, user, monkeypatch):
-    from channels_redis.core import RedisChannelLayer
-    from redis.exceptions import ConnectionError as RedisConnectionError
-
-    from soundboard.redis_client import sync_client
 
     alive = Heartbeat(pid=os.getpid(), output="none", started_at=time.time())
     sync_client().set(HEARTBEAT_KEY, alive.model_dump_json(), ex=5)  # a player seemed alive a moment ago

@@ -11,9 +11,10 @@ from django.test import Client
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
+from conftest import start_player, stop_player
 from credits.models import CreditAction, CreditTransaction
+from live.tests.sockets import connect, receive_until
 from playlists import services as playlists
-from soundboard.tests.test_live import connect, receive_until
 from sounds.models import Sound, SoundPlayed
 from sounds.scanner import scan
 from sounds.tests import media
@@ -204,7 +205,6 @@ async def test_a_track_whose_file_vanished_is_skipped_with_a_warning(player_proc
 
 
 def test_mode_volume_and_playlist_survive_a_restart_of_the_player(player_process, sdb, user):
-    from conftest import start_player, stop_player
 
     playlist = make_playlist(user, sdb, [("keep", 0.4, 400)])
     client = Client()

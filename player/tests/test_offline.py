@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from core.redis_client import sync_client
 from player.protocol import HEARTBEAT_KEY
-from soundboard.redis_client import sync_client
 from sounds.tests.factories import SoundFactory
 
 pytestmark = pytest.mark.django_db

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 import wave
 
 import pytest
@@ -12,9 +13,10 @@ from django.test import Client
 
 from accounts.models import ApiToken, User
 from accounts.tests.factories import UserFactory
+from conftest import start_player
 from credits.models import CreditAction, CreditTransaction
+from live.tests.sockets import connect, receive_until
 from player import client
-from soundboard.tests.test_live import connect, receive_until
 from sounds.models import Sound, SoundPlayed
 from sounds.scanner import scan
 from sounds.tests import media
@@ -175,9 +177,6 @@ async def test_stop_all_cuts_what_is_playing(player_process, sdb):
 
 
 def test_a_killed_player_is_offline_and_a_restart_brings_it_back(player_process, horn, user, authed_client):
-    import time
-
-    from conftest import start_player
 
     os.kill(player_process.proc.pid, signal.SIGKILL)
     player_process.proc.wait()

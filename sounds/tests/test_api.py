@@ -8,6 +8,7 @@ from django.test import Client
 
 from accounts.models import ApiToken
 from accounts.tests.factories import UserFactory
+from sounds.models import Sound
 from sounds.scanner import LOCK_KEY, scan
 from sounds.services import normalize_sound
 from sounds.tests import media
@@ -78,7 +79,6 @@ def test_normalize_endpoints_validate_and_queue(staff_client, authed_client, dja
 def real_sound(sdb):
     media.tone(sdb / "Grüße à tous.wav", 3.5)
     scan()
-    from sounds.models import Sound
 
     return Sound.objects.get()
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
 
 import pytest
 
@@ -45,7 +46,6 @@ def test_a_text_file_named_mp3_is_not_audio(tmp_path):
 
 
 def test_an_image_is_not_audio(tmp_path):
-    import subprocess
 
     path = tmp_path / "picture.png"
     subprocess.run(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import subprocess
 
 import pytest
 
@@ -56,7 +57,6 @@ def test_speech_is_normalized_linearly(tmp_path):
 
 def test_a_loud_peaky_clip_falls_back_to_dynamic_and_respects_the_ceiling(tmp_path):
     # A quiet tone with full-scale clicks: a plain gain up to -23 LUFS would push the clicks over -2 dBTP.
-    import subprocess
 
     src = tmp_path / "peaky.wav"
     expr = r"aevalsrc=exprs=0.05*sin(2*PI*440*t)+if(lt(mod(t\,0.5)\,0.0001)\,0.99\,0):d=6:s=44100"

@@ -7,7 +7,11 @@ from asgiref.sync import sync_to_async
 
 from accounts.tests.factories import UserFactory
 from live.tests.sockets import connect, receive_until
+from sounds import progress
 from sounds.models import Sound
+from sounds.scanner import scan
+from sounds.services import queue_normalization
+from sounds.tasks import normalize_sound_task, scan_task
 from sounds.tests import media
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -20,7 +24,6 @@ async def test_a_scan_runs_in_the_worker_reports_to_staff_and_normalizes_new_sou
     staff = await sync_to_async(UserFactory.create)(is_staff=True)
     ws, connected = await connect(staff)
     assert connected
-    from sounds.tasks import scan_task
 
     await sync_to_async(scan_task.delay)(user_id=staff.pk)
     report = await receive_until(ws, 'data-testid="scan-report"', timeout=60)
@@ -41,8 +44,6 @@ async def test_normalize_all_reports_batch_progress_to_staff(worker_sounds_root)
     sdb = worker_sounds_root / "originals" / "soundboard"
     for i in range(2):
         await sync_to_async(media.tone)(sdb / f"t{i}.wav", 1.0, freq=300 + 200 * i)
-    from sounds.scanner import scan
-    from sounds.services import queue_normalization
 
     result = await sync_to_async(scan)()
     staff = await sync_to_async(UserFactory.create)(is_staff=True)
@@ -56,11 +57,9 @@ async def test_normalize_all_reports_batch_progress_to_staff(worker_sounds_root)
 
 
 async def test_a_task_for_a_deleted_sound_just_logs(worker_sounds_root):
-    from sounds.tasks import normalize_sound_task
 
     staff = await sync_to_async(UserFactory.create)(is_staff=True)
     ws, _ = await connect(staff)
-    from sounds import progress
 
     batch = await sync_to_async(progress.start_batch)("normalize", total=1)
     await sync_to_async(normalize_sound_task.delay)(sound_id=987654, batch=batch)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.test import Client
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
@@ -104,7 +105,6 @@ def test_the_form_and_api_explain_refusals(authed_client, user):
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 async def test_tts_end_to_end_through_a_real_worker(worker_sounds_root):
-    from django.test import Client
 
     user = await sync_to_async(UserFactory.create)()
     ws, _ = await connect(user)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,7 +81,6 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
         "EXTRACTION_ALLOW_GENERIC": "true",
         "EXTRACTION_ALLOWED_PRIVATE_IPS": "127.0.0.1",
     }
-    import redis
 
     redis.Redis.from_url(E2E_REDIS_URL).flushdb()
     port = _free_port()
@@ -117,7 +117,7 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         app.shell(
-            "from player.commands import is_online; import time\n"
+            "from player.client import is_online; import time\n"
             "deadline = time.monotonic() + 30\n"
             "while not is_online():\n    assert time.monotonic() < deadline\n    time.sleep(0.05)"
         )
