@@ -75,10 +75,23 @@ fi
 if ! redis_answers "$REDIS_URL_VALUE"; then
   port=$(python3 -c "import urllib.parse,sys; print(urllib.parse.urlparse(sys.argv[1]).port or 6379)" "$REDIS_URL_VALUE")
   say "Starting redis-server on 127.0.0.1:$port (nothing answered at $REDIS_URL_VALUE)"
-  mkdir -p var
-  redis-server --daemonize yes --bind 127.0.0.1 --port "$port" --save "" --appendonly no \
-    --dir "$PWD/var" --logfile "$PWD/var/redis.log"
+  mkdir -p var/redis
+  # An append-only file, so queued jobs, live state and rate limits survive a restart; noeviction, because
+  # an evicted Celery message is a job lost with its credits taken.
+  redis-server --daemonize yes --bind 127.0.0.1 --port "$port" --save "" \
+    --appendonly yes --appendfsync everysec --maxmemory-policy noeviction \
+    --dir "$PWD/var/redis" --logfile "$PWD/var/redis.log"
   for _ in $(seq 1 50); do redis_answers "$REDIS_URL_VALUE" && break; sleep 0.1; done
   redis_answers "$REDIS_URL_VALUE" || { warn "Redis did not start; see var/redis.log"; exit 1; }
+fi
+policy=$(python3 - "$REDIS_URL_VALUE" <<'PY' 2>/dev/null || true
+import socket, sys, urllib.parse
+u = urllib.parse.urlparse(sys.argv[1])
+s = socket.create_connection((u.hostname or "127.0.0.1", u.port or 6379), timeout=1)
+s.sendall(b"CONFIG GET maxmemory-policy\r\n"); print(s.recv(256).split(b"\r\n")[4].decode())
+PY
+)
+if [ -n "$policy" ] && [ "$policy" != "noeviction" ]; then
+  warn "The Redis at $REDIS_URL_VALUE evicts keys (maxmemory-policy $policy): queued jobs could be lost. Set noeviction."
 fi
 say "Set-up complete"
