@@ -33,7 +33,7 @@ def invite_key(request: HttpRequest) -> str | None:
     return session.get(INVITE_SESSION_KEY) if session is not None else key
 
 
-class AccountAdapter(DefaultAccountAdapter):
+class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]  # allauth ships no types: its base is Any
     def get_client_ip(self, request: HttpRequest) -> str:
         # allauth's per-IP sign-in limits must see the same address as every other limit of the project.
         return client_ip(request)
@@ -72,7 +72,7 @@ def _provider_verified(sociallogin: SocialLogin) -> bool:
     return any(a.verified and a.email.lower() == email for a in sociallogin.email_addresses)
 
 
-class SocialAccountAdapter(DefaultSocialAccountAdapter):
+class SocialAccountAdapter(DefaultSocialAccountAdapter):  # type: ignore[misc]  # allauth: untyped base
     def is_open_for_signup(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
         # Same rules as the sign-up form; an address the provider didn't give is checked by the form later.
         return services.signup_open(invite_key=invite_key(request), email=sociallogin.user.email or None)

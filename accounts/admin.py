@@ -38,20 +38,20 @@ class AdjustCreditsForm(forms.Form):
         return amount
 
 
-class UserCreateForm(AdminUserCreationForm):
+class UserCreateForm(AdminUserCreationForm[User]):
     class Meta:
         model = User
         fields = ("email",)
 
 
-class UserEditForm(UserChangeForm):
+class UserEditForm(UserChangeForm[User]):
     class Meta:
         model = User
         fields = "__all__"
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(BaseUserAdmin[User]):
     form = UserEditForm
     add_form = UserCreateForm
     ordering = ("email",)

@@ -9,7 +9,7 @@ from allauth.account.auth_backends import AuthenticationBackend
 from accounts.models import User
 
 
-class AuthBackend(AuthenticationBackend):
+class AuthBackend(AuthenticationBackend):  # type: ignore[misc]  # allauth ships no types: its base is Any
     def get_user(self, user_id: Any) -> User | None:
         # Every page shows the plan and balance; one join beats a second query per request.
         user = User.objects.select_related("plan").filter(pk=user_id).first()

@@ -34,7 +34,7 @@ def recently_authenticated(view: Callable[..., HttpResponse]) -> Callable[..., H
     Without JavaScript allauth keeps the POST and replays it after the password; an htmx request cannot
     follow that dance inside a fragment, so the whole page goes to the password prompt and comes back here.
     """
-    guarded = reauthentication_required(view)
+    guarded: Callable[..., HttpResponse] = reauthentication_required(view)  # allauth is untyped
 
     @wraps(view)
     def wrapper(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:

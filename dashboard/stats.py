@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -123,11 +124,11 @@ PERIOD_COUNTS = {"today": "today", "week": "1_week", "month": "1_month"}
 CACHE_SECONDS = 60
 
 
-def cached(name: str, args: tuple[Any, ...], compute: Any) -> Any:
+def cached[T](name: str, args: tuple[Any, ...], compute: Callable[[], T]) -> T:
     generation = cache.get_or_set(PLAYS_GENERATION_KEY, 0, None)
     fingerprint = hashlib.sha1(f"{timezone.get_current_timezone_name()}:{args!r}".encode()).hexdigest()  # noqa: S324
     key = f"dashboard:{generation}:{name}:{fingerprint}"
-    value = cache.get(key)
+    value: T | None = cache.get(key)
     if value is None:
         value = compute()
         cache.set(key, value, CACHE_SECONDS)

@@ -19,7 +19,7 @@ from daphne import http_protocol
 from edge.limits import body_limit, too_large_body
 
 
-class LimitedWebRequest(http_protocol.WebRequest):
+class LimitedWebRequest(http_protocol.WebRequest):  # type: ignore[misc]  # daphne ships no types: its base is Any
     _refused = False
     _limit = 0
     _seen = 0

@@ -19,7 +19,7 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_DISABLED = 4403
 
 
-class LiveConsumer(AsyncWebsocketConsumer):
+class LiveConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels ships no types: its base is Any
     user_id: int | None = None
     _heartbeat: asyncio.Task[None] | None = None
 

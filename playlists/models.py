@@ -9,13 +9,6 @@ from django.db.models import Q, Sum
 from sounds.models import Sound
 
 
-class PlaylistQuerySet(models.QuerySet["Playlist"]):
-    def editable_by(self, user: models.Model) -> PlaylistQuerySet:
-        if getattr(user, "is_staff", False):
-            return self
-        return self.filter(owner=user)
-
-
 class Playlist(models.Model):
     name = models.CharField(max_length=100)
     description = models.TextField(blank=True, max_length=1000)
@@ -27,8 +20,6 @@ class Playlist(models.Model):
     sounds = models.ManyToManyField(Sound, through="PlaylistSound", related_name="playlists")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-
-    objects = PlaylistQuerySet.as_manager()
 
     class Meta:
         ordering = ["-is_main", "name", "id"]

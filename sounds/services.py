@@ -200,7 +200,7 @@ def _judge(tmp: Path) -> tuple[audio.AudioInfo, audio.Container, int]:
     return info, container, length_ms
 
 
-def import_upload(*, uploaded: UploadedFile, user: User | None) -> Sound:
+def import_upload(*, uploaded: UploadedFile[bytes], user: User | None) -> Sound:
     """Validate an uploaded file by its content and add it to the library. Raises UploadError (or RateLimited).
 
     A refusal leaves nothing behind: no row, no file, nothing queued.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import cast
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
@@ -138,4 +139,5 @@ class StaticFilesMiddleware:
             response = await sync_to_async(self._static_response)(request)
             if response is not None:
                 return response
-        return await self.get_response(request)  # type: ignore[misc]
+        # async_mode: get_response is the coroutine half of Handler (the type can't say which half it is).
+        return await cast(Awaitable[HttpResponse], self.get_response(request))

@@ -7,6 +7,7 @@ from collections import Counter
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
+from django.template.loader import render_to_string
 
 from accounts.tests.factories import UserFactory
 from live import events, rendering
@@ -17,7 +18,7 @@ from live.tests.sockets import connect, receive_until
 def render_counts(monkeypatch):
     """Counts renders per template, still rendering for real."""
     counts: Counter[str] = Counter()
-    real = rendering.render_to_string
+    real = render_to_string
 
     def counting(template_name: str, context: dict) -> str:
         counts[template_name] += 1

@@ -168,26 +168,23 @@ class Engine:
             wav.setframerate(RATE)
             playback._wav = wav
 
-        @vlc.CallbackDecorators.AudioPlayCb
-        def play_cb(data: Any, samples: int, count: int, pts: int) -> None:
+        def play(data: Any, samples: int, count: int, pts: int) -> None:
             playback._play_samples(samples, count, pts, write)
 
-        @vlc.CallbackDecorators.AudioPauseCb
-        def pause_cb(data: Any, pts: int) -> None:
+        def ignore_pts(data: Any, pts: int) -> None:
             return None
 
-        @vlc.CallbackDecorators.AudioResumeCb
-        def resume_cb(data: Any, pts: int) -> None:
+        def ignore(data: Any) -> None:
             return None
 
-        @vlc.CallbackDecorators.AudioFlushCb
-        def flush_cb(data: Any, pts: int) -> None:
-            return None
-
-        @vlc.CallbackDecorators.AudioDrainCb
-        def drain_cb(data: Any) -> None:
-            return None
-
+        # ctypes trampolines (python-vlc is untyped, so these are Any); kept on the playback so they outlive
+        # this call: libvlc calls them from its own threads until the player is released.
+        decorators = vlc.CallbackDecorators
+        play_cb = decorators.AudioPlayCb(play)
+        pause_cb = decorators.AudioPauseCb(ignore_pts)
+        resume_cb = decorators.AudioResumeCb(ignore_pts)
+        flush_cb = decorators.AudioFlushCb(ignore_pts)
+        drain_cb = decorators.AudioDrainCb(ignore)
         playback._callbacks = [play_cb, pause_cb, resume_cb, flush_cb, drain_cb]
         playback.player.audio_set_callbacks(play_cb, pause_cb, resume_cb, flush_cb, drain_cb, None)
         playback.player.audio_set_format("S16N", RATE, CHANNELS)

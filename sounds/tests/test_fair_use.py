@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from core.redis_client import sync_client
 from credits.models import CreditTransaction
 from sounds import pending
 from sounds.models import Sound
@@ -72,7 +73,7 @@ def test_tts_lines_waiting_for_the_worker_are_capped_and_a_finished_one_frees_it
     assert codes == [202, 202, 429]
     assert CreditTransaction.objects.count() == before + 2  # the refused line was not charged
     # A task that ends gives its slot back (tts_task's finally): do what it does for the first line.
-    members = pending.sync_client().zrange(pending._key("tts", user.pk), 0, -1)
+    members = sync_client().zrange(pending._key("tts", user.pk), 0, -1)
     pending.give_back("tts", user.pk, str(members[0]))
     again = authed_client.post("/api/v1/sounds/tts", {"text": "line four"}, content_type="application/json")
     assert again.status_code == 202

@@ -7,7 +7,7 @@ import pytest
 from django.core.cache import cache
 
 from sounds import audio, scanner
-from sounds.models import Sound
+from sounds.models import Sound, humanize
 from sounds.tests import media
 
 pytestmark = pytest.mark.django_db
@@ -166,5 +166,5 @@ def test_scan_only_one_type(sdb, sounds_root):
 
 
 def test_humanize():
-    assert scanner.humanize("dir/my_cool-sound.v2.mp3") == "My cool sound v2"
-    assert scanner.humanize("___.wav") == "Untitled"
+    assert humanize("dir/my_cool-sound.v2.mp3") == "My cool sound v2"
+    assert humanize("___.wav") == "Untitled"
