@@ -6,7 +6,7 @@ import hashlib
 import os
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from django.conf import settings
 from django.core.cache import cache
@@ -30,6 +30,46 @@ class StatsError(UserError):
     pass
 
 
+# The figures' shapes: what the page reads and, as the API's response schemas, what goes on the wire.
+class StorageBytes(TypedDict):
+    originals: int
+    normalized: int
+    thumbnails: int
+
+
+class BoardStatistics(TypedDict):
+    sounds: dict[str, int]  # by sound type
+    total_sounds: int
+    total_duration_ms: int
+    duration_by_type_ms: dict[str, int]
+    playlists: int
+    storage_bytes: StorageBytes
+    users: int
+
+
+class ActiveUser(TypedDict):
+    user_id: int
+    name: str
+    plays: int
+
+
+class TrackStatistics(TypedDict):
+    total_plays: int
+    plays_today: int
+    plays_this_week: int
+    plays_this_month: int
+    distinct_players: int
+    plays_by_source: dict[str, int]
+    most_active_users: list[ActiveUser]
+
+
+class TopSound(TypedDict):
+    sound_id: int
+    name: str
+    type: str
+    plays: int
+
+
 def validate(*, sound_type: str, period: str, limit: int) -> None:
     if sound_type not in TYPES:
         raise StatsError(f"Unknown sound_type {sound_type!r}; use one of: {', '.join(TYPES)}.")
@@ -39,11 +79,15 @@ def validate(*, sound_type: str, period: str, limit: int) -> None:
         raise StatsError(f"limit must be between {LIMITS[0]} and {LIMITS[1]}.")
 
 
+def _midnight(now: datetime) -> datetime:
+    return timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def period_start(period: str, now: datetime | None = None) -> datetime | None:
     """Where a period begins. "today" starts at midnight in the configured TIME_ZONE, the others roll."""
     now = now or timezone.now()
     if period == "today":
-        return timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+        return _midnight(now)
     days = {"1_day": 1, "1_week": 7, "1_month": 30, "1_year": 365}.get(period)
     return now - timedelta(days=days) if days else None
 
@@ -59,11 +103,11 @@ def _folder_bytes(path: os.PathLike[str] | str) -> int:
     return total
 
 
-def soundboard_statistics() -> dict[str, Any]:
+def soundboard_statistics() -> BoardStatistics:
     return cached("board", (), _board)
 
 
-def _board() -> dict[str, Any]:
+def _board() -> BoardStatistics:
     by_type: dict[str, dict[str, Any]] = {
         row["type"]: dict(row) for row in Sound.objects.values("type").annotate(count=Count("id"), ms=Sum("duration"))
     }
@@ -82,7 +126,6 @@ def _board() -> dict[str, Any]:
             "thumbnails": _folder_bytes(thumbnails_dir()),
         },
         "users": User.objects.filter(is_active=True).count(),
-        "extractions": {},  # filled in by the extraction feature, once it exists
     }
 
 
@@ -91,7 +134,7 @@ def _plays(*, user_id: int | None = None) -> QuerySet[SoundPlayed]:
     return plays.filter(user_id=user_id) if user_id is not None else plays
 
 
-def track_statistics(*, now: datetime | None = None, user_id: int | None = None) -> dict[str, Any]:
+def track_statistics(*, now: datetime | None = None, user_id: int | None = None) -> TrackStatistics:
     if now is None:
         return cached("track", (user_id,), lambda: track_statistics(now=timezone.now(), user_id=user_id))
     plays = _plays(user_id=user_id)
@@ -137,12 +180,12 @@ def cached[T](name: str, args: tuple[Any, ...], compute: Callable[[], T]) -> T:
 
 def top_sounds(
     *, sound_type: str = "all", period: str = "all_time", limit: int = 10, user_id: int | None = None
-) -> list[dict[str, Any]]:
+) -> list[TopSound]:
     validate(sound_type=sound_type, period=period, limit=limit)
     return cached("top", (sound_type, period, limit, user_id), lambda: _top(sound_type, period, limit, user_id))
 
 
-def _top(sound_type: str, period: str, limit: int, user_id: int | None) -> list[dict[str, Any]]:
+def _top(sound_type: str, period: str, limit: int, user_id: int | None) -> list[TopSound]:
     plays = _plays(user_id=user_id)
     start = period_start(period)
     if start is not None:
@@ -165,7 +208,7 @@ def plays_per_day(*, days: int = 30, user_id: int | None = None, now: datetime |
         return cached("per_day", (days, user_id), lambda: plays_per_day(days=days, user_id=user_id, now=timezone.now()))
     today = timezone.localtime(now).date()
     first = today - timedelta(days=days - 1)
-    start = period_start("today", now) - timedelta(days=days - 1)  # type: ignore[operator]
+    start = _midnight(now) - timedelta(days=days - 1)
     tz = timezone.get_current_timezone()
     rows = (
         _plays(user_id=user_id)
@@ -199,7 +242,7 @@ def credits_spent_per_day(*, user_id: int, days: int = 30, now: datetime | None 
     now = now or timezone.now()
     today = timezone.localtime(now).date()
     first = today - timedelta(days=days - 1)
-    start = period_start("today", now) - timedelta(days=days - 1)  # type: ignore[operator]
+    start = _midnight(now) - timedelta(days=days - 1)
     tz = timezone.get_current_timezone()
     rows = (
         CreditTransaction.objects.filter(user_id=user_id, amount__lt=0, created_at__gte=start)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
@@ -15,7 +15,7 @@ from api.errors import refusals
 from extraction import services
 from extraction.forms import MAX_TRIM_S
 from extraction.models import Extraction
-from extraction.views import extraction_workers, queue_status
+from extraction.status import QueueStatus, queue_status
 from web.types import AuthedRequest
 
 router = Router(tags=["extractions"])
@@ -73,8 +73,8 @@ def get_one(request: AuthedRequest, extraction_id: int) -> Extraction:
     return get_object_or_404(Extraction, pk=extraction_id, user=request.user)
 
 
-@admin_router.get("/extractions/status")
-def status(request: AuthedRequest) -> dict[str, Any]:
+@admin_router.get("/extractions/status", response=QueueStatus)
+def status(request: AuthedRequest) -> QueueStatus:
     if not request.user.is_staff:
         raise HttpError(403, "Admins only.")
-    return {**queue_status(), "workers": extraction_workers()}
+    return queue_status()

@@ -2,48 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from celery import current_app as celery_app
 from django.contrib import messages
-from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from extraction import services
 from extraction.forms import ExtractionForm
-from extraction.models import Extraction, Status
+from extraction.models import Extraction
+from extraction.status import queue_status
 from web.toasts import add_toast
 from web.types import AuthedRequest
-
-
-def extraction_workers(timeout: float = 0.5) -> list[str]:
-    """Workers listening on the extraction queue right now (asks them; staff views only)."""
-    replies = celery_app.control.inspect(timeout=timeout).active_queues() or {}
-    return sorted(name for name, queues in replies.items() if any(q.get("name") == "extraction" for q in queues))
-
-
-def queue_status() -> dict[str, object]:
-    counts = dict(Extraction.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
-    since = timezone.now() - timedelta(days=1)
-    return {
-        "pending": counts.get(Status.PENDING, 0),
-        "processing": counts.get(Status.PROCESSING, 0),
-        "completed": counts.get(Status.COMPLETED, 0),
-        "failed": counts.get(Status.FAILED, 0),
-        "recent_failures": list(
-            Extraction.objects.filter(status=Status.FAILED, updated_at__gte=since).values("id", "url", "error")[:10]
-        ),
-    }
 
 
 def _context(request: AuthedRequest, form: ExtractionForm | None = None) -> dict[str, object]:
     return {
         "form": form or ExtractionForm(),
         "jobs": Extraction.objects.for_user(request.user.pk).select_related("sound")[:50],
-        "queue": {**queue_status(), "workers": extraction_workers()} if request.user.is_staff else None,
+        "queue": queue_status() if request.user.is_staff else None,
     }
 
 

@@ -17,8 +17,8 @@ from conftest import subprocess_env
 from credits import services as credits
 from credits.models import CreditAction, CreditTransaction
 from extraction.models import Extraction, Status
+from extraction.status import extraction_workers
 from extraction.tasks import process_task
-from extraction.views import extraction_workers
 from live.tests.sockets import connect, receive_until
 from sounds.models import Sound
 

@@ -1,0 +1,49 @@
+"""The extraction queue at a glance, for staff: the list page and the admin API show the same figures."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TypedDict
+
+from celery import current_app as celery_app
+from django.db.models import Count
+from django.utils import timezone
+
+from extraction.models import Extraction, Status
+
+
+class RecentFailure(TypedDict):
+    id: int
+    url: str
+    error: str
+
+
+class QueueStatus(TypedDict):
+    pending: int
+    processing: int
+    completed: int
+    failed: int
+    recent_failures: list[RecentFailure]
+    workers: list[str]  # extraction workers answering right now
+
+
+def extraction_workers(timeout: float = 0.5) -> list[str]:
+    """Workers listening on the extraction queue right now (asks them over the broker: staff views only)."""
+    replies = celery_app.control.inspect(timeout=timeout).active_queues() or {}
+    return sorted(name for name, queues in replies.items() if any(q.get("name") == "extraction" for q in queues))
+
+
+def queue_status() -> QueueStatus:
+    counts = dict(Extraction.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    since = timezone.now() - timedelta(days=1)
+    failures = Extraction.objects.filter(status=Status.FAILED, updated_at__gte=since)
+    return {
+        "pending": counts.get(Status.PENDING, 0),
+        "processing": counts.get(Status.PROCESSING, 0),
+        "completed": counts.get(Status.COMPLETED, 0),
+        "failed": counts.get(Status.FAILED, 0),
+        "recent_failures": [
+            {"id": f.pk, "url": f.url, "error": f.error} for f in failures.only("id", "url", "error")[:10]
+        ],
+        "workers": extraction_workers(),
+    }
