@@ -65,9 +65,13 @@ INSTALLED_APPS = [
     "playlists",
     "player",
     "extraction",
+    "health_check",
+    "health",
 ]
 
 MIDDLEWARE = [
+    # First, so the latency histogram of /metrics times the whole chain (health.middleware).
+    "health.middleware.request_latency_middleware",
     "web.middleware.request_log_middleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -447,6 +451,14 @@ LOGGING = {
     },
 }
 CSRF_FAILURE_VIEW = "web.views.csrf_failure"
+
+# --- Health and metrics -----------------------------------------------------------------------------------
+# /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; empty: /metrics does not exist (404).
+METRICS_TOKEN: str = env.str("METRICS_TOKEN", default="")
+# /health/ and `manage.py health` report the sounds disk down below this much free space.
+HEALTH_MIN_FREE_DISK_MB: int = env.int("HEALTH_MIN_FREE_DISK_MB", default=500)
+# How long the Celery check waits for workers to say which queues they consume (each check waits it all).
+HEALTH_CELERY_TIMEOUT_S: float = env.float("HEALTH_CELERY_TIMEOUT_S", default=1.0)
 
 # --- Checks at start --------------------------------------------------------------------------------------
 # A malformed rate would otherwise be a 500 on every request that counts against it: refuse to start.

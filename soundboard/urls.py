@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from api.root import api_urls
 from dashboard import views as dashboard_views
+from health import views as health_views
 from live import views as live_views
 from sounds import views as sound_views
 
@@ -23,6 +24,9 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api_urls()),
+    # For monitoring, without signing in: /health/ tells what is down, /metrics needs METRICS_TOKEN.
+    path("health/", health_views.health, name="health"),
+    path("metrics", health_views.metrics, name="metrics"),
 ]
 
 handler403 = "web.views.permission_denied"

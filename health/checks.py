@@ -1,0 +1,132 @@
+"""What /health/ and `manage.py health` check: the database, Redis, each player, the workers, free disk.
+
+Each check is a django-health-check `HealthCheck` dataclass. Its repr names it in every report ("Player(room=
+'default')"), so only harmless fields are shown: no URLs, hosts, passwords or paths. Messages are written for
+whoever is paged: what is down, never a stack trace or a server's address.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+import redis
+import redis.asyncio
+from celery import current_app
+from django.conf import settings
+from health_check.base import HealthCheck
+from health_check.checks import Database
+from health_check.exceptions import ServiceUnavailable
+
+from health.players import heartbeat, rooms
+
+# The queues a worker must consume; the Celery app declares the same three (`task_queues`).
+CELERY_QUEUES = ("default", "audio", "extraction")
+REDIS_ROLES = ("cache", "broker", "channels")
+
+
+def redis_url(role: str) -> str:
+    """The URL each Redis user is configured with (one server today, maybe separate databases or servers)."""
+    if role == "cache":
+        return str(settings.CACHES["default"]["LOCATION"])
+    if role == "broker":
+        return str(settings.CELERY_BROKER_URL)
+    config: Any = settings.CHANNEL_LAYERS["default"]["CONFIG"]
+    host = config["hosts"][0]
+    return str(host["address"] if isinstance(host, dict) else host)
+
+
+@dataclasses.dataclass
+class Redis(HealthCheck):
+    """Writes a short-lived key: a Redis that answers PING but refuses writes (disk full under AOF, memory
+    full under `noeviction`) breaks plays and jobs just the same."""
+
+    role: str = "cache"
+    timeout: datetime.timedelta = dataclasses.field(default=datetime.timedelta(seconds=2), repr=False)
+
+    async def run(self) -> None:
+        seconds = self.timeout.total_seconds()
+        client = redis.asyncio.Redis.from_url(
+            redis_url(self.role), socket_timeout=seconds, socket_connect_timeout=seconds
+        )
+        try:
+            await client.set(f"sb:health:{uuid.uuid4().hex}", "1", ex=10)
+        except redis.RedisError as e:
+            # The exception's text can hold the server's address: name the kind of failure only.
+            raise ServiceUnavailable(f"Redis refused a write ({type(e).__name__})") from e
+        finally:
+            await client.aclose()
+
+
+@dataclasses.dataclass
+class Player(HealthCheck):
+    """The room's player daemon publishes a heartbeat with a short TTL while it runs."""
+
+    room: str = "default"
+
+    async def run(self) -> None:
+        if await asyncio.to_thread(heartbeat, self.room) is None:
+            raise ServiceUnavailable("No heartbeat: the player is not running (plays answer 'player offline')")
+
+
+@dataclasses.dataclass
+class CeleryQueue(HealthCheck):
+    """At least one worker consumes the queue (asked with `inspect active_queues`, a broadcast answered by
+    every worker within the timeout: the check takes that long whatever the outcome)."""
+
+    queue: str = "default"
+    timeout: datetime.timedelta = dataclasses.field(
+        default_factory=lambda: datetime.timedelta(seconds=settings.HEALTH_CELERY_TIMEOUT_S), repr=False
+    )
+
+    async def run(self) -> None:
+        inspect = current_app.control.inspect(timeout=self.timeout.total_seconds())
+        try:
+            answers = await asyncio.to_thread(inspect.active_queues) or {}
+        except (OSError, redis.RedisError) as e:
+            raise ServiceUnavailable("The Celery broker is unreachable") from e
+        consumed = {queue.get("name") for queues in answers.values() for queue in queues}
+        if self.queue not in consumed:
+            raise ServiceUnavailable(f"No worker consumes the '{self.queue}' queue")
+
+
+def free_bytes(path: Path) -> int:
+    """Free space on the file system that holds `path` (or would: its nearest existing folder)."""
+    path = path.resolve()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return shutil.disk_usage(path).free
+
+
+@dataclasses.dataclass
+class FreeDisk(HealthCheck):
+    """Free space under SOUNDS_ROOT: uploads, extractions and normalized copies all land there."""
+
+    min_free_mb: int = dataclasses.field(default_factory=lambda: settings.HEALTH_MIN_FREE_DISK_MB, repr=False)
+
+    async def run(self) -> None:
+        free_mb = await asyncio.to_thread(free_bytes, Path(settings.SOUNDS_ROOT)) // (1024 * 1024)
+        if free_mb < self.min_free_mb:
+            # Sizes only: the folder's path is nobody's business outside the machine.
+            raise ServiceUnavailable(f"Sounds disk: {free_mb} MB free, below the {self.min_free_mb} MB threshold")
+
+
+def all_checks() -> list[HealthCheck]:
+    """Every check, built per request: the players (later: rooms) can change while the process runs."""
+    return [
+        Database(),
+        *(Redis(role=role) for role in REDIS_ROLES),
+        *(Player(room=room) for room in rooms()),
+        *(CeleryQueue(queue=queue) for queue in CELERY_QUEUES),
+        FreeDisk(),
+    ]
+
+
+def report_line(check: HealthCheck, error: Exception | None) -> str:
+    """One line as /health/?format=text and `manage.py health` print it."""
+    return f"{check!r}: {'OK' if error is None else error}"

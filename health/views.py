@@ -1,0 +1,68 @@
+"""/health/ for monitors and load balancers, /metrics for Prometheus. Neither needs a signed-in user."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable, Generator
+from typing import cast
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET
+from health_check.base import HealthCheck
+from health_check.views import HealthCheckView
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from health.checks import all_checks
+from health.metrics import exposition
+
+
+class HealthView(HealthCheckView):
+    """django-health-check's view (HTML, `?format=json` or `Accept: application/json`, `?format=text`) with
+    our checks, built per request."""
+
+    def get_checks(self) -> Generator[HealthCheck]:
+        yield from all_checks()
+
+
+# The view is async (django-health-check runs the checks concurrently); the stubs type as_view() as sync.
+_health_view = cast(Callable[[HttpRequest], Awaitable[HttpResponse]], HealthView.as_view())
+
+
+@login_not_required
+async def health(request: HttpRequest) -> HttpResponse:
+    """200 when every check passes, else 503 naming what failed.
+
+    django-health-check answers 500 for a failed check; a monitor or load balancer should read "unavailable",
+    not "bug". A real crash raises through here to Django's 500 page instead of returning a response.
+    """
+    response = await _health_view(request)
+    if response.status_code == 500:
+        response.status_code = 503
+    return response
+
+
+def _bearer(request: HttpRequest) -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+@login_not_required
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus text format, for whoever holds METRICS_TOKEN (sent as `Authorization: Bearer <token>`).
+
+    Without the setting the page does not exist (404): figures about users' money are never public by default.
+    """
+    expected: str = settings.METRICS_TOKEN
+    if not expected:
+        raise Http404
+    token = _bearer(request)
+    if token is None:
+        response = HttpResponse("A bearer token is required.\n", status=401, content_type="text/plain")
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    if not secrets.compare_digest(token.encode(), expected.encode()):
+        return HttpResponse("Wrong token.\n", status=403, content_type="text/plain")
+    return HttpResponse(exposition(), content_type=CONTENT_TYPE_LATEST)
