@@ -14,7 +14,17 @@ from pydantic import BeforeValidator, Field
 
 from api.errors import refusals
 from player import client
-from player.protocol import MAX_ID, MAX_POSITION_MS, MAX_TRACK_INDEX, MAX_VOLUME, MIN_VOLUME, Mode
+from player.protocol import (
+    DEFAULT_MODE,
+    DEFAULT_VOLUME,
+    MAX_ID,
+    MAX_POSITION_MS,
+    MAX_TRACK_INDEX,
+    MAX_VOLUME,
+    MIN_VOLUME,
+    Mode,
+    Status,
+)
 from playlists.models import Playlist
 from playlists.services import tracks_of
 from web.types import AuthedRequest
@@ -71,9 +81,9 @@ class PlayerTrackOut(Schema):
 class PlayerStateOut(Schema):
     """What the player publishes every second: the current track, not the whole list (see `tracks_version`)."""
 
-    status: str = "stopped"
-    mode: str = "continuous"
-    volume: int = 80
+    status: Status = "stopped"
+    mode: Mode = DEFAULT_MODE
+    volume: int = DEFAULT_VOLUME
     current_index: int | None = None
     current_sound_id: int | None = None
     current_track: PlayerTrackOut | None = None

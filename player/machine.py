@@ -56,13 +56,12 @@ from typing import Any, cast
 from core.errors import UserError
 
 # The choices are the protocol's: one definition for the machine, the API schemas and the forms.
+from player.protocol import DEFAULT_MODE as DEFAULT_MODE
+from player.protocol import DEFAULT_VOLUME as DEFAULT_VOLUME
 from player.protocol import MODES as MODES
 from player.protocol import STATUSES as STATUSES
 from player.protocol import Mode as Mode
 from player.protocol import Status as Status
-
-DEFAULT_MODE: Mode = "continuous"
-DEFAULT_VOLUME = 80
 
 PLAY_COUNT_FRACTION = 0.2  # share of a track that must be heard for a play to count
 PREVIOUS_RESTARTS_AFTER_MS = 3000  # `previous` restarts the current track past this position

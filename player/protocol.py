@@ -12,7 +12,7 @@ web side has stopped waiting (and, for an instant play, refunded).
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -27,8 +27,10 @@ STATE_KEY = "sb:player:state"  # Redis: the music player's last published state
 # --- Choices and bounds (defined once: the state machine, the API schemas and the forms use these) ---------------
 Status = Literal["playing", "paused", "stopped"]
 Mode = Literal["continuous", "loop", "loop_one", "random", "single"]
-STATUSES: tuple[Status, ...] = ("playing", "paused", "stopped")
-MODES: tuple[Mode, ...] = ("continuous", "loop", "loop_one", "random", "single")
+STATUSES: tuple[Status, ...] = get_args(Status)
+MODES: tuple[Mode, ...] = get_args(Mode)
+DEFAULT_MODE: Mode = "continuous"
+DEFAULT_VOLUME = 80
 # Bounds of what a user may send, checked before anything crosses the channel layer (which packs integers in
 # 64 bits). Sounds are minutes long; a day is plenty.
 MIN_VOLUME, MAX_VOLUME = 0, 100
@@ -41,7 +43,7 @@ MAX_ID = 2**63 - 1  # database ids are 64-bit
 MusicCommandName = Literal[
     "play", "pause", "stop", "next", "previous", "play_index", "seek", "set_volume", "set_mode", "set_playlist"
 ]
-MUSIC_COMMANDS: frozenset[str] = frozenset(MusicCommandName.__args__)  # type: ignore[attr-defined]
+MUSIC_COMMANDS: frozenset[str] = frozenset(get_args(MusicCommandName))
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
@@ -143,8 +145,8 @@ class PublishedState(Message):
     """What the music player tells everyone: the current track, not the whole list (see `tracks_version`)."""
 
     status: Status = "stopped"
-    mode: Mode = "continuous"
-    volume: int = Field(default=80, ge=MIN_VOLUME, le=MAX_VOLUME)
+    mode: Mode = DEFAULT_MODE
+    volume: int = Field(default=DEFAULT_VOLUME, ge=MIN_VOLUME, le=MAX_VOLUME)
     current_index: int | None = None
     current_sound_id: int | None = None
     current_track: TrackInfo | None = None

@@ -16,9 +16,9 @@ from pydantic import Field
 from api.errors import refusals
 from api.pagination import PageQuery, page_of
 from player import client as commands
-from sounds import services
+from sounds import services, tts
 from sounds.files import IMAGE_CONTENT_TYPES, serve_file
-from sounds.models import PlaySource, Sound, SoundType
+from sounds.models import PlaySource, Sort, Sound, SoundType
 from sounds.scanner import LOCK_KEY
 from sounds.tasks import scan_task
 from sounds.upload_handlers import refusal
@@ -56,7 +56,7 @@ class SoundPage(Schema):
 class SoundFilters(PageQuery):
     types: list[str] = Field(default_factory=list)
     q: str = Field(default="", max_length=100)
-    sort: str = Field(default="name", pattern="^(name|popular|newest|longest)$")
+    sort: Sort = Sort.NAME
     page_size: int = Field(default=50, ge=1, le=500)
 
 
@@ -132,9 +132,9 @@ def stop(request: AuthedRequest) -> Stopped:
 
 
 class TtsIn(Schema):
-    text: str = Field(max_length=2000)
-    voice: str = "en-us"
-    speed: int = 160
+    text: str = Field(max_length=tts.MAX_CHARS)
+    voice: str = tts.DEFAULT_VOICE
+    speed: int = Field(default=tts.DEFAULT_SPEED, ge=tts.SPEEDS[0], le=tts.SPEEDS[1])
 
 
 @router.post("/tts", response={202: Queued}, openapi_extra=refusals(402, 409))

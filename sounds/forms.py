@@ -6,10 +6,8 @@ from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
-from sounds.models import SORTS, SoundType
-from sounds.tts import voices
-
-SORT_CHOICES = [("name", "Name"), ("popular", "Most played"), ("newest", "Newest"), ("longest", "Longest")]
+from sounds.models import Sort, SoundType
+from sounds.tts import DEFAULT_SPEED, DEFAULT_VOICE, MAX_CHARS, SPEEDS, voices
 
 
 class LibraryFilterForm(forms.Form):
@@ -17,17 +15,16 @@ class LibraryFilterForm(forms.Form):
     types = forms.MultipleChoiceField(
         required=False, choices=SoundType.choices, widget=forms.CheckboxSelectMultiple, label="Types"
     )
-    sort = forms.ChoiceField(required=False, choices=SORT_CHOICES, label="Sort by")
+    sort = forms.ChoiceField(required=False, choices=Sort.choices, label="Sort by")
     page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
 
     def values(self) -> dict[str, Any]:
         """The filters to apply; invalid parts fall back to their defaults instead of failing the page."""
         data = self.cleaned_data if self.is_valid() else {}
-        sort = data.get("sort") or "name"
         return {
             "q": (data.get("q") or "").strip(),
             "types": data.get("types") or [],
-            "sort": sort if sort in SORTS else "name",
+            "sort": data.get("sort") or Sort.NAME,
             "page": data.get("page") or 1,
         }
 
@@ -62,11 +59,20 @@ class RenameForm(forms.Form):
 
 
 class TtsForm(forms.Form):
+    # The limits are sounds.tts's, which the API's schema and the service use too.
     text = forms.CharField(
-        max_length=500, widget=forms.Textarea(attrs={"rows": 3, "maxlength": 500}), label="What should it say?"
+        max_length=MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="What should it say?",
+        help_text=f"Up to {MAX_CHARS} characters.",
     )
-    voice = forms.ChoiceField(choices=[], initial="en-us")
-    speed = forms.IntegerField(min_value=80, max_value=450, initial=160, help_text="Words per minute.")
+    voice = forms.ChoiceField(choices=[], initial=DEFAULT_VOICE)
+    speed = forms.IntegerField(
+        min_value=SPEEDS[0],
+        max_value=SPEEDS[1],
+        initial=DEFAULT_SPEED,
+        help_text=f"Words per minute, {SPEEDS[0]} to {SPEEDS[1]}.",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
 

@@ -90,11 +90,19 @@ def thumbnails_dir() -> Path:
     return Path(settings.SOUNDS_ROOT) / "originals" / "extracted" / "thumbnails"
 
 
+# The library's orders: one list for the page's form, the API's query schema and the template.
+class Sort(models.TextChoices):
+    NAME = "name", "Name"
+    POPULAR = "popular", "Most played"
+    NEWEST = "newest", "Newest"
+    LONGEST = "longest", "Longest"
+
+
 SORTS: dict[str, tuple[str, ...]] = {
-    "name": ("search_name", "id"),
-    "popular": ("-play_count", "search_name", "id"),
-    "newest": ("-created_at", "-id"),
-    "longest": ("-duration", "search_name", "id"),
+    Sort.NAME: ("search_name", "id"),
+    Sort.POPULAR: ("-play_count", "search_name", "id"),
+    Sort.NEWEST: ("-created_at", "-id"),
+    Sort.LONGEST: ("-duration", "search_name", "id"),
 }
 
 
@@ -107,7 +115,7 @@ class SoundQuerySet(models.QuerySet["Sound"]):
         return self.filter(search_name__contains=folded) if folded else self
 
     def sorted_by(self, sort: str) -> SoundQuerySet:
-        return self.order_by(*SORTS.get(sort, SORTS["name"]))
+        return self.order_by(*SORTS.get(sort, SORTS[Sort.NAME]))
 
     def normalized(self) -> SoundQuerySet:
         return self.filter(is_normalized=True)

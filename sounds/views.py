@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.errors import UserError
 from sounds import services
 from sounds.forms import LibraryFilterForm, RenameForm, TtsForm, UploadForm
-from sounds.models import Sound, SoundPlayed, SoundType
+from sounds.models import Sort, Sound, SoundPlayed, SoundType
 from sounds.scanner import LOCK_KEY
 from sounds.tasks import scan_task
 from sounds.upload_handlers import refusal
@@ -60,7 +60,7 @@ def library_page(request: AuthedRequest) -> dict[str, object]:
         "sounds": page.object_list,
         "total": paginator.count,
         "type_choices": SoundType.choices,
-        "sort_choices": LibraryFilterForm.base_fields["sort"].choices,  # type: ignore[attr-defined]
+        "sort_choices": Sort.choices,
         "library_empty": paginator.count == 0 and not (f["q"] or f["types"]),
     }
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from django import template
 
-from player.protocol import MODES
+from player.protocol import MAX_VOLUME, MIN_VOLUME, MODES
 
 register = template.Library()
 
@@ -32,3 +32,9 @@ MODE_CHOICES: list[tuple[str, str]] = [(mode, mode.replace("_", " ").capitalize(
 @register.simple_tag
 def player_modes() -> list[tuple[str, str]]:
     return MODE_CHOICES
+
+
+@register.simple_tag
+def volume_bounds() -> tuple[int, int]:
+    """The protocol's volume range, for the bar's slider."""
+    return MIN_VOLUME, MAX_VOLUME

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from accounts.tests.factories import UserFactory
-from sounds.models import Sound
+from sounds.models import Sort, Sound
 from sounds.tests.factories import SoundFactory
 
 pytestmark = pytest.mark.django_db
@@ -117,3 +117,13 @@ def test_staff_rename_and_delete_but_users_cannot(authed_client, sounds_root):
     assert not Sound.objects.exists()
     assert staff.post("/sounds/999/delete/").status_code == 404
     assert staff.get(f"/sounds/{sound.pk}/delete/").status_code == 405
+
+
+def test_the_page_offers_the_sorts_the_api_accepts(authed_client):
+    page = authed_client.get("/").content.decode()
+    spec = authed_client.get("/api/v1/openapi.json").json()
+    param = next(p for p in spec["paths"]["/api/v1/sounds/"]["get"]["parameters"] if p["name"] == "sort")
+    accepted = param["schema"].get("enum") or param["schema"]["allOf"][0]["enum"]
+    assert accepted == Sort.values
+    for value in accepted:
+        assert f'<option value="{value}"' in page

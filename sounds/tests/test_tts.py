@@ -119,3 +119,17 @@ async def test_tts_end_to_end_through_a_real_worker(worker_sounds_root):
     assert sound.is_normalized
     assert (worker_sounds_root / "normalized" / "text_to_speech" / sound.normalized_filename).is_file()
     await ws.disconnect()
+
+
+@pytest.mark.django_db
+def test_the_page_and_the_api_share_one_length_limit_which_the_page_shows(authed_client, user):
+    page = authed_client.get("/sounds/tts/").content.decode()
+    assert f'maxlength="{tts.MAX_CHARS}"' in page
+    assert f"Up to {tts.MAX_CHARS} characters." in page
+    too_long = "x" * (tts.MAX_CHARS + 1)
+    before = CreditTransaction.objects.count()
+    form = authed_client.post("/sounds/tts/", {"text": too_long, "voice": "en-us", "speed": 160})
+    assert form.status_code == 400
+    api = authed_client.post("/api/v1/sounds/tts", {"text": too_long}, content_type="application/json")
+    assert api.status_code == 400
+    assert CreditTransaction.objects.count() == before  # neither charged anything
