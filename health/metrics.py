@@ -13,8 +13,9 @@ from collections.abc import Iterable
 import redis
 from django.conf import settings
 from django.db.models import Count, Q, Sum
-from prometheus_client import CollectorRegistry, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
 from credits.models import CreditAction, CreditTransaction
@@ -142,5 +143,8 @@ class SoundboardCollector(Collector):
 REGISTRY.register(SoundboardCollector())
 
 
-def exposition() -> bytes:
-    return generate_latest(REGISTRY)
+def exposition(accept: str) -> tuple[bytes, str]:
+    """The registry in the format the scraper asks for (Prometheus text 0.0.4 by default, or OpenMetrics),
+    chosen by prometheus-client as its own HTTP handlers do; with its content type."""
+    encoder, content_type = choose_encoder(accept)
+    return encoder(REGISTRY), content_type

@@ -12,7 +12,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 from health_check.base import HealthCheck
 from health_check.views import HealthCheckView
-from prometheus_client import CONTENT_TYPE_LATEST
 
 from health.checks import all_checks
 from health.metrics import exposition
@@ -65,4 +64,5 @@ def metrics(request: HttpRequest) -> HttpResponse:
         return response
     if not secrets.compare_digest(token.encode(), expected.encode()):
         return HttpResponse("Wrong token.\n", status=403, content_type="text/plain")
-    return HttpResponse(exposition(), content_type=CONTENT_TYPE_LATEST)
+    body, content_type = exposition(request.headers.get("Accept", ""))
+    return HttpResponse(body, content_type=content_type)

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import PlayerProcess, Worker
 from health.checks import free_bytes
@@ -17,6 +18,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 @pytest.fixture(autouse=True)
 def _everything_runs(player_process: PlayerProcess, celery_worker: Worker, settings: Any) -> None:
     settings.HEALTH_MIN_FREE_DISK_MB = 1
+    settings.METRICS_TOKEN = "metrics-token"
 
 
 def test_health_is_200_when_every_part_runs() -> None:
@@ -63,3 +65,12 @@ def test_manage_health_exits_1_naming_a_full_disk() -> None:
     assert done.returncode == 1
     assert "FreeDisk(): Unavailable: Sounds disk:" in done.stdout
     assert "Player(room='default'): OK" in done.stdout
+
+
+def test_metrics_say_the_player_is_up() -> None:
+    response = Client().get("/metrics", headers={"authorization": "Bearer metrics-token"})
+
+    families = {family.name: family for family in text_string_to_metric_families(response.content.decode())}
+    [sample] = families["soundboard_player_up"].samples
+    assert sample.labels == {"room": "default"}
+    assert sample.value == 1
