@@ -7,12 +7,9 @@ can never both win, and the database's check constraint is the last line of defe
 
 from __future__ import annotations
 
-import functools
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import date
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -25,9 +22,6 @@ from credits.models import AttemptState, CreditAction, CreditTransaction
 from live import events
 
 logger = logging.getLogger(__name__)
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 COSTS: dict[str, str] = {
     CreditAction.VLC_PLAY_SOUND: "CREDIT_COST_PLAY",
@@ -188,69 +182,6 @@ def adjust(*, user: User, amount: int, reason: str, by: User | None = None) -> C
         )
         _notify(tx)
     return tx
-
-
-@contextmanager
-def charge(
-    *, user_id: int, action: str, amount: int | None = None, metadata: dict[str, Any] | None = None
-) -> Iterator[CreditTransaction]:
-    """Debit on entry; if the block raises, refund and re-raise (the seed's CreditManager).
-
-    This is the one way code that debits and then does something that can fail (send to the player, enqueue a
-    task) gets its refund: whatever the block raises (a refusal, a full channel, Redis down, a bug), the
-    credit comes back exactly once (`refund` is idempotent) and the exception goes on to the caller.
-    """
-    tx = debit(user_id=user_id, amount=cost_of(action) if amount is None else amount, action=action, metadata=metadata)
-    try:
-        yield tx
-    except BaseException as exc:
-        reason = exc.detail if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"
-        try:
-            refund(tx, reason=reason[:200])
-        except Exception:
-            # The caller must still learn what went wrong first; the failed refund is left for an admin.
-            logger.exception("Could not refund transaction %s after %s", tx.pk, type(exc).__name__)
-        raise
-
-
-def _user_id_from(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
-    for value in (kwargs.get("user"), kwargs.get("user_id"), *(a for a in args if isinstance(a, User))):
-        if isinstance(value, User):
-            return int(value.pk)
-        if isinstance(value, int):
-            return value
-    raise TypeError("A credit-checked function needs a `user` or `user_id` argument.")
-
-
-def requires_credits(action: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Charge the action's cost to the `user`/`user_id` argument; refund if the function raises."""
-
-    def decorate(func: Callable[P, R]) -> Callable[P, R]:
-        @functools.wraps(func)
-        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            with charge(user_id=_user_id_from(args, kwargs), action=action, metadata={"function": func.__name__}):
-                return func(*args, **kwargs)
-
-        return wrapper
-
-    return decorate
-
-
-def validate_credits_only(action: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Refuse with InsufficientCredits when the balance is short, without taking anything."""
-
-    def decorate(func: Callable[P, R]) -> Callable[P, R]:
-        @functools.wraps(func)
-        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            user_id = _user_id_from(args, kwargs)
-            needed, balance = cost_of(action), _balance(user_id)
-            if balance < needed:
-                raise InsufficientCredits(needed=needed, balance=balance, action=action)
-            return func(*args, **kwargs)
-
-        return wrapper
-
-    return decorate
 
 
 def recharge_all(*, day: date) -> dict[str, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from ninja import Router, Schema
 from pydantic import Field
 
@@ -18,7 +19,7 @@ class SocketStatus(Schema):
 
 class MessageIn(Schema):
     user_id: int
-    message: str = Field(max_length=500)
+    message: str = Field(max_length=settings.MESSAGE_MAX_LENGTH)
 
 
 class MessageOut(Schema):

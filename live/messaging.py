@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.cache import cache
 
+import ratelimits
 from accounts.models import User
 from core.errors import UserError
 from live import events
-
-# Enough for a conversation, not enough to flood someone's screen.
-RATE_LIMIT = 20
-RATE_WINDOW_S = 60
 
 
 class MessageError(UserError):
@@ -27,10 +23,7 @@ def send_message(*, sender: User, recipient_id: int, text: str) -> User:
     recipient = User.objects.filter(pk=recipient_id, is_active=True).first()
     if recipient is None:
         raise MessageError("No such user.", 404)
-    key = f"msg-rate:{sender.pk}"
-    cache.add(key, 0, RATE_WINDOW_S)
-    if cache.incr(key) > RATE_LIMIT:
-        raise MessageError("You are sending messages too fast; wait a minute.", 429)
+    ratelimits.hit("message", sender.pk, "MESSAGE_RATE_LIMIT", detail="You are sending messages too fast; wait a bit.")
     events.send_to_user(
         recipient.pk,
         "user_message",

@@ -367,6 +367,8 @@ EXTRACTION_ALLOWED_PRIVATE_IPS: list[str] = env.list("EXTRACTION_ALLOWED_PRIVATE
 # process cannot say goodbye).
 PRESENCE_TTL_SECONDS: int = env.int("PRESENCE_TTL_SECONDS", default=90)
 MESSAGE_MAX_LENGTH = 500
+# User-to-user messages per sender: enough for a conversation, not enough to flood someone's screen.
+MESSAGE_RATE_LIMIT: str = env.str("MESSAGE_RATE_LIMIT", default="20/m")
 
 # --- Credits --------------------------------------------------------------------------------------------
 CREDIT_COST_PLAY: int = env.int("CREDIT_COST_PLAY", default=1)

@@ -79,6 +79,9 @@ def test_message_flooding_is_rate_limited(authed_client):
     statuses = [post_message(authed_client, bob.pk, f"m{i}").status_code for i in range(22)]
     assert statuses[:20] == [200] * 20
     assert statuses[-1] == 429
+    refused = post_message(authed_client, bob.pk, "again")
+    assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= 60  # the one rate-limit helper says when to retry
 
 
 @pytest.mark.django_db
