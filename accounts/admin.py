@@ -20,7 +20,7 @@ from credits.services import InsufficientCredits, adjust
 # One way in, with one set of limits: the admin's own login form would check passwords without allauth's
 # per-IP and per-account lockout, so it sends everyone to the site's sign-in page (and refuses signed-in
 # non-staff instead of looping them back).
-admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]  # allauth's documented wrap
 
 
 class ChangePlanForm(forms.Form):

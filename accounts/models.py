@@ -74,6 +74,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, null=True, blank=True, related_name="users")
     credits = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)
+    # Not fields: accounts.signals notes these on the instance between pre_save and post_save.
+    _was_active: bool
+    _password_replaced: bool
     is_staff = models.BooleanField("admin", default=False)
     date_joined = models.DateTimeField(default=timezone.now)
     # Set at sign-up while email verification is on and the address is not yet proven: the plan's first

@@ -19,10 +19,10 @@ from accounts.models import ApiToken, User
 def remember_active_flag(sender: type[User], instance: User, **kwargs: Any) -> None:
     update_fields = kwargs.get("update_fields")
     if instance.pk is None or (update_fields is not None and "is_active" not in update_fields):
-        instance._was_active = instance.is_active  # type: ignore[attr-defined]
+        instance._was_active = instance.is_active
         return
     previous = User.objects.filter(pk=instance.pk).values_list("is_active", flat=True).first()
-    instance._was_active = bool(previous)  # type: ignore[attr-defined]
+    instance._was_active = bool(previous)
 
 
 def _password_replaced(instance: User, update_fields: Any) -> bool:
@@ -42,7 +42,7 @@ def _password_replaced(instance: User, update_fields: Any) -> bool:
 
 @receiver(pre_save, sender=User)
 def remember_password_change(sender: type[User], instance: User, **kwargs: Any) -> None:
-    instance._password_replaced = _password_replaced(instance, kwargs.get("update_fields"))  # type: ignore[attr-defined]
+    instance._password_replaced = _password_replaced(instance, kwargs.get("update_fields"))
 
 
 @receiver(post_save, sender=User)
@@ -50,7 +50,7 @@ def revoke_tokens_after_password_change(sender: type[User], instance: User, **kw
     # A password change is how someone locks out whoever learned the old one: their tokens must die with it
     # (Django already ends the other sessions).
     if getattr(instance, "_password_replaced", False):
-        instance._password_replaced = False  # type: ignore[attr-defined]
+        instance._password_replaced = False
         ApiToken.objects.filter(user=instance).revoke_all()
 
 

@@ -19,15 +19,16 @@ _lock = threading.Lock()
 class SharedRedisCache(RedisCache):
     @property
     def _cache(self) -> RedisCacheClient:
-        servers: list[str] = self._servers  # type: ignore[attr-defined]
-        options: dict[str, Any] = self._options  # type: ignore[attr-defined]
+        # Django's RedisCache keeps these private (not in django-stubs): the same values it builds its own client from.
+        servers: list[str] = self._servers  # type: ignore[attr-defined]  # private in the stubs, see above
+        options: dict[str, Any] = self._options  # type: ignore[attr-defined]  # private in the stubs, see above
         key = (*servers, repr(sorted(options.items())))
         client = _clients.get(key)
         if client is None:
             with _lock:
                 client = _clients.get(key)
                 if client is None:
-                    client = _clients[key] = self._class(servers, **options)  # type: ignore[attr-defined]
+                    client = _clients[key] = self._class(servers, **options)  # type: ignore[attr-defined]  # private, see above
         return client
 
     def close(self, **kwargs: Any) -> None:

@@ -24,4 +24,4 @@ class MessageForm(forms.Form):
         field = self.fields["recipient"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = User.objects.filter(is_active=True).exclude(pk=sender.pk).order_by("name", "email")
-        field.label_from_instance = _display_name  # type: ignore[method-assign,assignment]
+        field.label_from_instance = _display_name  # type: ignore[method-assign,assignment]  # Django's documented hook

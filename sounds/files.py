@@ -159,4 +159,4 @@ def serve_file(
     _secure(response)
     response["Content-Disposition"] = content_disposition(download_name, inline=inline and content_type != OCTET_STREAM)
     response["Cache-Control"] = f"private, max-age={max_age}" if max_age else "private, no-cache"
-    return response  # type: ignore[return-value]
+    return response  # type: ignore[return-value]  # a FileStream (streaming) goes wherever an HttpResponse does
