@@ -11,7 +11,6 @@ import asyncio
 import dataclasses
 import datetime
 import shutil
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +54,8 @@ class Redis(HealthCheck):
             redis_url(self.role), socket_timeout=seconds, socket_connect_timeout=seconds
         )
         try:
-            await client.set(f"sb:health:{uuid.uuid4().hex}", "1", ex=10)
+            # One key per role, overwritten by every probe of every process: nothing piles up.
+            await client.set(f"sb:health:{self.role}", "1", ex=60)
         except redis.RedisError as e:
             # The exception's text can hold the server's address: name the kind of failure only.
             raise ServiceUnavailable(f"Redis refused a write ({type(e).__name__})") from e
