@@ -36,6 +36,9 @@ class Extraction(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="extractions")
     sound = models.ForeignKey("sounds.Sound", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Who runs the job: a token set by the conditional UPDATE that claims it. Every later write of that run is
+    # conditional on it, so a run whose job was taken over (its worker went quiet) can change nothing.
+    claim = models.CharField(max_length=32, blank=True, default="")
     trim_start = models.FloatField(null=True, blank=True, help_text="Seconds.")
     trim_end = models.FloatField(null=True, blank=True, help_text="Seconds.")
     transaction_id = models.BigIntegerField(null=True, blank=True, help_text="The credit debit, for a refund.")

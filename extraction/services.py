@@ -7,6 +7,7 @@ import logging
 import math
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -16,12 +17,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.text import slugify
 from yt_dlp.extractor import gen_extractor_classes
@@ -137,7 +140,7 @@ def submit(*, user: User, url: str, trim_start: float | None = None, trim_end: f
             trim_end=trim_end,
             transaction_id=tx.pk,
         )
-        transaction.on_commit(lambda: enqueue(job.pk))
+        transaction.on_commit(lambda: _enqueue_or_refund(job))
     return job
 
 
@@ -145,12 +148,77 @@ def enqueue(extraction_id: int) -> None:
     jobs.enqueue("extraction.process", extraction_id=extraction_id)
 
 
+def _enqueue_or_refund(job: Extraction) -> None:
+    """After the debit committed: queue the job, or (broker down) fail it, refund, and say so; never a 500."""
+    try:
+        enqueue(job.pk)
+    except Exception as exc:
+        logger.error("Extraction %s could not be queued", job.pk, exc_info=True)
+        reason = "The job could not be queued (the task queue is unreachable); your credits were refunded."
+        if Extraction.objects.filter(pk=job.pk, status=Status.PENDING, claim="").update(
+            status=Status.FAILED, error=reason, updated_at=timezone.now()
+        ):
+            _refund(job, reason)
+        raise ExtractionError(reason, 503) from exc
+
+
+# --- Claims ----------------------------------------------------------------------------------------------------
+class Outcome(StrEnum):
+    RAN = "ran"  # this worker claimed the job and ran it to its end
+    BUSY = "busy"  # another worker holds it and is still beating: try again later
+    DONE = "done"  # finished already (a redelivered message), or given up after too many attempts
+    GONE = "gone"
+
+
+class Lost(Exception):
+    """This run's claim was taken over (its worker looked dead): stop without writing anything."""
+
+
+def claim(extraction_id: int) -> Extraction | Outcome:
+    """Take the job for this run with one conditional UPDATE: pending (or processing whose worker has been quiet
+    for EXTRACTION_TAKEOVER_AFTER_S) → processing, a fresh claim token, attempts + 1. Two workers, or the sweep
+    and a redelivery, can never both hold it; past the attempt limit the job fails and is refunded instead."""
+    now = timezone.now()
+    quiet = now - timedelta(seconds=settings.EXTRACTION_TAKEOVER_AFTER_S)
+    token = secrets.token_hex(16)
+    claimable = Q(status=Status.PENDING) | Q(status=Status.PROCESSING, heartbeat_at__lt=quiet)
+    taken = (
+        Extraction.objects.filter(claimable, pk=extraction_id, attempts__lt=settings.EXTRACTION_MAX_ATTEMPTS)
+        .update(status=Status.PROCESSING, claim=token, attempts=F("attempts") + 1, heartbeat_at=now, updated_at=now)
+    )  # fmt: skip
+    job = Extraction.objects.filter(pk=extraction_id).first()
+    if job is None:
+        return Outcome.GONE
+    if taken:
+        return job
+    if job.status in (Status.COMPLETED, Status.FAILED):
+        return Outcome.DONE
+    if job.attempts >= settings.EXTRACTION_MAX_ATTEMPTS and (
+        job.status == Status.PENDING or job.heartbeat_at is None or job.heartbeat_at < quiet
+    ):
+        give_up(job, "The job kept stopping half-way; giving up after several attempts.")
+        return Outcome.DONE
+    return Outcome.BUSY
+
+
+def give_up(job: Extraction, reason: str) -> None:
+    """Fail a job nobody holds any more (conditional on what we saw), and refund it once."""
+    if Extraction.objects.filter(pk=job.pk, status=job.status, claim=job.claim).update(
+        status=Status.FAILED, stage="", error=reason[:500], updated_at=timezone.now()
+    ):
+        job.status, job.error = Status.FAILED, reason[:500]
+        _refund(job, reason)
+        events.send_to_user(job.user_id, "extraction_progress", {"job": _event(job)})
+
+
 # --- Progress ------------------------------------------------------------------------------------------------
 def _update(job: Extraction, **fields: Any) -> None:
-    fields["heartbeat_at"] = timezone.now()
+    """Write progress of this run: conditional on its claim, so a run that lost the job raises Lost instead."""
+    fields["heartbeat_at"] = fields["updated_at"] = timezone.now()
+    if not Extraction.objects.filter(pk=job.pk, claim=job.claim, status=Status.PROCESSING).update(**fields):
+        raise Lost
     for key, value in fields.items():
         setattr(job, key, value)
-    Extraction.objects.filter(pk=job.pk).update(**fields)
     events.send_to_user(job.user_id, "extraction_progress", {"job": _event(job)})
 
 
@@ -169,7 +237,7 @@ def _event(job: Extraction) -> dict[str, Any]:
 
 
 def fail(job: Extraction, reason: str) -> None:
-    """A readable error, a refund, and the user told."""
+    """A readable error, a refund, and the user told: only while this run still holds the job."""
     _update(job, status=Status.FAILED, stage="", error=reason[:500])
     _refund(job, reason)
 
@@ -206,7 +274,9 @@ def _heartbeat(job: Extraction) -> Iterator[None]:
     def beat() -> None:
         try:
             while not stop.wait(settings.EXTRACTION_HEARTBEAT_S):
-                Extraction.objects.filter(pk=job.pk, status=Status.PROCESSING).update(heartbeat_at=timezone.now())
+                Extraction.objects.filter(pk=job.pk, status=Status.PROCESSING, claim=job.claim).update(
+                    heartbeat_at=timezone.now()
+                )
         except Exception:
             logger.warning("Extraction %s: heartbeat failed", job.pk, exc_info=True)
         finally:
@@ -220,9 +290,21 @@ def _heartbeat(job: Extraction) -> Iterator[None]:
         stop.set()
 
 
-def process(job: Extraction) -> None:
-    """Run one job to its end: completed, or failed with a refund. Temporary files never survive it."""
-    _update(job, status=Status.PROCESSING, stage="detecting", progress=0, error="", attempts=job.attempts + 1)
+def process(job: Extraction) -> Outcome:
+    """Claim the job, then run it to its end: completed, or failed with a refund."""
+    claimed = claim(job.pk)
+    if not isinstance(claimed, Extraction):
+        return claimed
+    try:
+        _run(claimed)
+    except Lost:
+        logger.warning("Extraction %s was taken over by another run; this one stops", job.pk)
+    return Outcome.RAN
+
+
+def _run(job: Extraction) -> None:
+    """One claimed run. Temporary files never survive it."""
+    _update(job, stage="detecting", progress=0, error="")
     workdir = Path(tempfile.mkdtemp(prefix=f"extraction-{job.pk}-", dir=_temp_root()))
     last = {"at": 0.0}
     title = job.url
@@ -260,6 +342,8 @@ def process(job: Extraction) -> None:
             _finish(job, media, workdir, title)
     except ExtractionError as exc:
         fail(job, exc.detail)
+    except Lost:
+        raise
     except Exception as exc:
         logger.exception("Extraction %s failed", job.pk)
         fail(job, f"Something went wrong: {type(exc).__name__}.")
@@ -280,11 +364,15 @@ def _finish(job: Extraction, media: Path, workdir: Path, title: str) -> None:
         raise ExtractionError(f"That is longer than {settings.EXTRACTION_MAX_DURATION_S // 60} minutes.")
     digest = audio.file_hash(media)
     existing = Sound.objects.filter(hash=digest).first()
+    if existing is not None and existing.pk == job.sound_id:
+        # An earlier run of this very job stored it and died before the end: finish, don't refund.
+        normalize_sound(sound=existing)
+        _update(job, status=Status.COMPLETED, stage="", progress=100)
+        return
     if existing is not None:
         _link_existing(job, existing, "The same audio is already in the library")
         return
     sound = _store(job, media, workdir, info_audio.duration_ms, digest, title)
-    _update(job, stage="normalizing", sound=sound)
     normalize_sound(sound=sound)
     _update(job, status=Status.COMPLETED, stage="", progress=100)
     events.broadcast("library_changed", {})
@@ -357,7 +445,8 @@ def _store(job: Extraction, media: Path, workdir: Path, duration_ms: int, digest
         shutil.move(str(thumbs[0]), thumbnails_dir() / thumbnail)
     try:
         with transaction.atomic():
-            return Sound.objects.create(
+            # The sound and the job's link to it commit together, and only while this run holds the job.
+            sound = Sound.objects.create(
                 type=SoundType.EXT,
                 name=title[:255],
                 filename=final.name,
@@ -368,6 +457,11 @@ def _store(job: Extraction, media: Path, workdir: Path, duration_ms: int, digest
                 thumbnail=thumbnail,
                 uploaded_by_id=job.user_id,
             )
+            _update(job, stage="normalizing", sound=sound)
+            return sound
+    except Lost:
+        final.unlink(missing_ok=True)
+        raise
     except IntegrityError as exc:
         final.unlink(missing_ok=True)
         raise ExtractionError("The same audio was just added by someone else.") from exc
@@ -375,19 +469,28 @@ def _store(job: Extraction, media: Path, workdir: Path, duration_ms: int, digest
 
 # --- Reaper and retry ---------------------------------------------------------------------------------------------
 def reap(*, now: Any = None) -> dict[str, int]:
-    """Jobs whose worker went quiet: retried up to the attempt limit, then failed and refunded."""
+    """The periodic sweep. Jobs whose worker went quiet are retried up to the attempt limit, then failed and
+    refunded; pending jobs nobody claimed for EXTRACTION_REQUEUE_AFTER_S lost their message and get another
+    (a duplicate message is harmless: only one run can claim the job). Every move is a conditional UPDATE on
+    what the sweep saw, so a worker that comes back to life, or a second sweep, can't make it happen twice."""
     now = now or timezone.now()
     stale = now - timedelta(seconds=settings.EXTRACTION_STALE_AFTER_S)
-    retried = failed = 0
+    retried = failed = requeued = 0
     for job in Extraction.objects.filter(status=Status.PROCESSING, heartbeat_at__lt=stale):
         if job.attempts >= settings.EXTRACTION_MAX_ATTEMPTS:
-            fail(job, "The job kept stopping half-way; giving up after several attempts.")
+            give_up(job, "The job kept stopping half-way; giving up after several attempts.")
             failed += 1
-        else:
-            _update(job, status=Status.PENDING, stage="retrying")
+        elif Extraction.objects.filter(pk=job.pk, status=Status.PROCESSING, claim=job.claim).update(
+            status=Status.PENDING, claim="", stage="retrying", updated_at=now
+        ):
             transaction.on_commit(functools.partial(enqueue, job.pk))
             retried += 1
-    return {"retried": retried, "failed": failed}
+    lost = now - timedelta(seconds=settings.EXTRACTION_REQUEUE_AFTER_S)
+    for job_id in Extraction.objects.filter(status=Status.PENDING, updated_at__lt=lost).values_list("pk", flat=True):
+        if Extraction.objects.filter(pk=job_id, status=Status.PENDING, updated_at__lt=lost).update(updated_at=now):
+            transaction.on_commit(functools.partial(enqueue, job_id))
+            requeued += 1
+    return {"retried": retried, "failed": failed, "requeued": requeued}
 
 
 def retry(*, job: Extraction, user: User) -> Extraction:

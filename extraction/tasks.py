@@ -3,32 +3,38 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
+from django.conf import settings
 
-from extraction.models import Extraction, Status
-from extraction.services import process, reap
+from extraction.models import Extraction
+from extraction.services import Outcome, process, reap
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task(
+    bind=True,
     name="extraction.process",
     acks_late=True,
     reject_on_worker_lost=True,
     time_limit=1500,
     soft_time_limit=1400,
+    # A job held by a live worker is retried until that worker finishes or goes quiet (see services.claim).
+    max_retries=60,
 )
-def process_task(*, extraction_id: int) -> str:
-
+def process_task(self: Task[Any, Any], *, extraction_id: int) -> str:
     job = Extraction.objects.filter(pk=extraction_id).first()
     if job is None:
         logger.info("Extraction %s is gone", extraction_id)
         return "gone"
-    if job.status not in (Status.PENDING, Status.PROCESSING):
-        return job.status  # a redelivered message for a finished job
-    process(job)
-    return Extraction.objects.values_list("status", flat=True).get(pk=extraction_id)
+    outcome = process(job)
+    if outcome is Outcome.BUSY:
+        # Redelivered while the first run still beats (or its worker just died): look again once a dead
+        # worker's job can be taken over.
+        raise self.retry(countdown=settings.EXTRACTION_TAKEOVER_AFTER_S)
+    return str(outcome)
 
 
 @shared_task(name="extraction.reap", acks_late=True)

@@ -358,6 +358,10 @@ EXTRACTION_FETCH_TIMEOUT_S: int = env.int("EXTRACTION_FETCH_TIMEOUT_S", default=
 # A processing job whose worker has not reported for this long is retried by the reaper.
 EXTRACTION_STALE_AFTER_S: int = env.int("EXTRACTION_STALE_AFTER_S", default=300)
 EXTRACTION_HEARTBEAT_S: float = env.float("EXTRACTION_HEARTBEAT_S", default=15.0)
+# A redelivered message may take over a processing job whose worker has not beaten for this long (it died).
+EXTRACTION_TAKEOVER_AFTER_S: float = env.float("EXTRACTION_TAKEOVER_AFTER_S", default=60.0)
+# A pending job nobody claimed for this long lost its message (Redis restarted, say): the sweep sends another.
+EXTRACTION_REQUEUE_AFTER_S: int = env.int("EXTRACTION_REQUEUE_AFTER_S", default=120)
 # Test-only switches: production must keep the generic extractor off and private addresses unreachable.
 EXTRACTION_ALLOW_GENERIC: bool = env.bool("EXTRACTION_ALLOW_GENERIC", default=False)
 EXTRACTION_ALLOWED_PRIVATE_IPS: list[str] = env.list("EXTRACTION_ALLOWED_PRIVATE_IPS", default=[])

@@ -109,7 +109,7 @@ def test_the_reaper_retries_stuck_jobs_then_gives_up_with_a_refund(user, django_
         url="https://x.test/c", user=user, status=Status.PROCESSING, attempts=1, heartbeat_at=timezone.now()
     )
     with django_capture_on_commit_callbacks() as callbacks:
-        assert services.reap() == {"retried": 1, "failed": 1}
+        assert services.reap() == {"retried": 1, "failed": 1, "requeued": 0}
     stuck.refresh_from_db()
     dead.refresh_from_db()
     fresh.refresh_from_db()

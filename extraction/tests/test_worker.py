@@ -64,7 +64,9 @@ def test_a_worker_killed_mid_download_never_leaves_the_job_processing(test_confi
         [sys.executable, "-m", "celery", "-A", "soundboard", "worker", "-Q", queue, "-c", "1",
          "-n", f"victim-{os.getpid()}@localhost", "--without-gossip", "--without-mingle", "-l", "warning"],
         env=subprocess_env(SOUNDS_ROOT=str(test_config), EXTRACTION_ALLOW_GENERIC="true",
-                           EXTRACTION_ALLOWED_PRIVATE_IPS="127.0.0.1"),
+                           EXTRACTION_ALLOWED_PRIVATE_IPS="127.0.0.1",
+                           # The redelivered message takes the dead run's job over once it stops beating.
+                           EXTRACTION_HEARTBEAT_S="0.5", EXTRACTION_TAKEOVER_AFTER_S="2"),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
