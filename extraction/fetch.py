@@ -97,7 +97,7 @@ def _direct_file(info: dict[str, Any]) -> bool:
 
 
 def _downloader_name(fmt: dict[str, Any], params: dict[str, Any]) -> str:
-    from yt_dlp.downloader import get_suitable_downloader  # noqa: PLC0415  (yt-dlp loads only in the child)
+    from yt_dlp.downloader import get_suitable_downloader  # noqa: PLC0415  (loads only in the child)
 
     return str(get_suitable_downloader(dict(fmt), params).__name__)
 
@@ -211,7 +211,7 @@ def _refuse_external(self: Any, filename: str, info_dict: dict[str, Any]) -> boo
 
 
 def run(config: Config, out: IO[str], commands: IO[str]) -> int:
-    import yt_dlp  # noqa: PLC0415  (yt-dlp's thousand extractors load only in the child that downloads)
+    import yt_dlp  # noqa: PLC0415  (YoutubeDL, its downloaders and post-processors load only in the child)
     from yt_dlp.downloader.external import ExternalFD  # noqa: PLC0415  (as above)
 
     ExternalFD.real_download = _refuse_external
