@@ -8,13 +8,14 @@ can never both win, and the database's check constraint is the last line of defe
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest, Least
+from django.utils import timezone
 
 from accounts.models import User
 from core.errors import UserError
@@ -115,6 +116,16 @@ def refund_attempt(attempt: CreditTransaction, *, reason: str) -> CreditTransact
         if not moved:
             return None
         return refund(attempt, reason=reason)
+
+
+def settle_abandoned_attempts(*, older_than: timedelta, limit: int = 500) -> int:
+    """Refund attempts still pending long after any answer could have come: the web process that debited them
+    died before it could settle (kill -9, a crash). Each goes through `refund_attempt`'s conditional UPDATE, so
+    one the player kept meanwhile stays kept and a second sweep refunds nothing twice."""
+    cutoff = timezone.now() - older_than
+    pending = CreditTransaction.objects.filter(attempt=AttemptState.PENDING, created_at__lt=cutoff).order_by("pk")
+    reason = "The play was never confirmed (a server process stopped); your credit was refunded."
+    return sum(1 for attempt in pending[:limit] if refund_attempt(attempt, reason=reason) is not None)
 
 
 def credit(

@@ -327,6 +327,7 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "sweep-presence": {"task": "live.sweep_presence", "schedule": 60.0},
     "extraction-reaper": {"task": "extraction.reap", "schedule": 60.0},
+    "credits-settle-attempts": {"task": "credits.settle_attempts", "schedule": 60.0},
     "credits-nightly-recharge": {
         "task": "credits.recharge",
         "schedule": crontab(
@@ -383,6 +384,9 @@ CREDIT_RECHARGE_HOUR: int = env.int("CREDIT_RECHARGE_HOUR", default=0)
 CREDIT_RECHARGE_MINUTE: int = env.int("CREDIT_RECHARGE_MINUTE", default=0)
 # Per user, "<count>/<window>" (see ratelimits.rates): instant plays, and every other player command.
 PLAY_RATE_LIMIT: str = env.str("PLAY_RATE_LIMIT", default="5/10s")
+# An instant play's debit still pending this long after it was made lost its web process before it could be
+# settled; the sweep refunds it (far past any deadline, so the player can no longer keep it).
+ATTEMPT_SETTLE_AFTER_S: int = env.int("ATTEMPT_SETTLE_AFTER_S", default=120)
 PLAYER_COMMAND_RATE_LIMIT: str = env.str("PLAYER_COMMAND_RATE_LIMIT", default="20/10s")
 
 # --- Sound library --------------------------------------------------------------------------------------
