@@ -22,7 +22,7 @@ lint:
 	$(UV) python scripts/check_cycles.py
 
 pytest:
-	$(UV) pytest
+	$(UV) pytest -m "not cluster"
 
 ## Print the benchmark figures the issues ask for.
 bench: setup
