@@ -130,8 +130,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
-# Reconnecting (and, for SQLite, re-running the PRAGMAs) on every request costs more than a small page.
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=600))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Under ASGI every request runs in a thread of its own, and a persistent connection per thread would hold
+    # one PostgreSQL connection per request ever served at once (100 simulated users on two web processes ran
+    # the server out of connections). A pool per process bounds them; Django requires CONN_MAX_AGE = 0 with it.
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": env.int("DB_POOL_MAX_SIZE", default=10),
+        "timeout": env.float("DB_POOL_TIMEOUT_S", default=20.0),
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+else:
+    # Reconnecting (and, for SQLite, re-running the PRAGMAs) on every request costs more than a small page.
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=600))
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -327,6 +338,7 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "sweep-presence": {"task": "live.sweep_presence", "schedule": 60.0},
     "extraction-reaper": {"task": "extraction.reap", "schedule": 60.0},
+    "sounds-sweep": {"task": "sounds.sweep", "schedule": 60.0},
     "credits-settle-attempts": {"task": "credits.settle_attempts", "schedule": 60.0},
     "credits-nightly-recharge": {
         "task": "credits.recharge",
@@ -412,6 +424,16 @@ TTS_RATE_LIMIT: str = env.str("TTS_RATE_LIMIT", default="10/10m")
 SOUNDS_USER_QUOTA_MB: int = env.int("SOUNDS_USER_QUOTA_MB", default=500)
 SOUNDS_MAX_PENDING_PER_USER: int = env.int("SOUNDS_MAX_PENDING_PER_USER", default=10)
 TTS_MAX_PENDING_PER_USER: int = env.int("TTS_MAX_PENDING_PER_USER", default=3)
+# The library's jobs (normalization, TTS, scan) are claimed rows: a run beats every SOUNDS_JOB_HEARTBEAT_S; a
+# redelivered message takes over a run quiet for SOUNDS_JOB_TAKEOVER_AFTER_S; the sweep (every minute) retries
+# runs quiet for SOUNDS_JOB_STALE_AFTER_S, re-sends pending jobs unclaimed for SOUNDS_JOB_REQUEUE_AFTER_S
+# (at most SOUNDS_JOB_SWEEP_BATCH of each kind a minute) and gives up after SOUNDS_JOB_MAX_ATTEMPTS runs.
+SOUNDS_JOB_MAX_ATTEMPTS: int = env.int("SOUNDS_JOB_MAX_ATTEMPTS", default=3)
+SOUNDS_JOB_HEARTBEAT_S: float = env.float("SOUNDS_JOB_HEARTBEAT_S", default=15.0)
+SOUNDS_JOB_TAKEOVER_AFTER_S: float = env.float("SOUNDS_JOB_TAKEOVER_AFTER_S", default=60.0)
+SOUNDS_JOB_STALE_AFTER_S: int = env.int("SOUNDS_JOB_STALE_AFTER_S", default=300)
+SOUNDS_JOB_REQUEUE_AFTER_S: int = env.int("SOUNDS_JOB_REQUEUE_AFTER_S", default=120)
+SOUNDS_JOB_SWEEP_BATCH: int = env.int("SOUNDS_JOB_SWEEP_BATCH", default=500)
 # The longest audio any worker decodes or normalizes (scanned music included; uploads stop at
 # SOUNDS_MAX_DURATION_S), and the largest file an ffmpeg/espeak-ng child may write.
 SOUNDS_MAX_TRACK_DURATION_S: int = env.int("SOUNDS_MAX_TRACK_DURATION_S", default=3600)

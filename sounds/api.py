@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
-from django.core.cache import cache
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import File, Query, Router, Schema, Status
@@ -16,11 +15,9 @@ from pydantic import Field
 from api.errors import refusals
 from api.pagination import PageQuery, page_of
 from player import client as commands
-from sounds import services, tts
+from sounds import scanner, services, speech, tts, uploads
 from sounds.files import IMAGE_CONTENT_TYPES, serve_file
 from sounds.models import PlaySource, Sort, Sound, SoundType
-from sounds.scanner import LOCK_KEY
-from sounds.tasks import scan_task
 from sounds.upload_handlers import refusal
 from web.types import AuthedRequest
 
@@ -40,6 +37,7 @@ class SoundOut(Schema):
     hash: str
     play_count: int
     is_normalized: bool
+    normalization_status: str
     normalized_duration: int | None
     normalization_mode: str
     created_at: datetime
@@ -96,7 +94,7 @@ def upload_sound(request: AuthedRequest, file: File[UploadedFile | None] = None)
         raise refused
     if file is None:
         raise HttpError(400, "file: Field required")
-    sound = services.import_upload(uploaded=file, user=request.user)
+    sound = uploads.import_upload(uploaded=file, user=request.user)
     return Status(201, sound)
 
 
@@ -137,18 +135,16 @@ class TtsIn(Schema):
     speed: int = Field(default=tts.DEFAULT_SPEED, ge=tts.SPEEDS[0], le=tts.SPEEDS[1])
 
 
-@router.post("/tts", response={202: Queued}, openapi_extra=refusals(402, 409))
+@router.post("/tts", response={202: Queued}, openapi_extra=refusals(402, 409, 503))
 def text_to_speech(request: AuthedRequest, payload: TtsIn) -> Status[Queued]:
-    name = services.request_tts(user=request.user, text=payload.text, voice=payload.voice, speed=payload.speed)
-    return Status(202, Queued(detail=f"Making “{name}”; it appears on the board when ready.", queued=1))
+    job = speech.request_tts(user=request.user, text=payload.text, voice=payload.voice, speed=payload.speed)
+    return Status(202, Queued(detail=f"Making “{job.text[:60]}”; it appears on the board when ready.", queued=1))
 
 
-@router.post("/scan", response={202: Queued})
+@router.post("/scan", response={202: Queued}, openapi_extra=refusals(409, 503))
 def scan_sounds(request: AuthedRequest) -> Status[Queued]:
     _require_staff(request)
-    if cache.get(LOCK_KEY):
-        raise HttpError(409, "A scan is already running.")
-    scan_task.delay(user_id=request.user.pk)
+    scanner.request_scan(user_id=request.user.pk)  # ScanAlreadyRunning is a 409 refusal
     return Status(202, Queued(detail="Scan started; staff browsers show its progress and report."))
 
 

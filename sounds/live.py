@@ -7,6 +7,10 @@ from sounds.models import Sound
 
 
 def sound_changed(sound_id: int) -> None:
-    sound = Sound.objects.filter(pk=sound_id).values("id", "is_normalized", "normalization_error").first()
+    sound = (
+        Sound.objects.filter(pk=sound_id)
+        .values("id", "is_normalized", "normalization_error", "normalization_status")
+        .first()
+    )
     if sound is not None:
         events.broadcast("sound_status", dict(sound))

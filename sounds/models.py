@@ -29,6 +29,22 @@ TYPE_FOLDERS: dict[str, str] = {
 }
 
 
+class JobState(models.TextChoices):
+    """Where a background job of the library stands (a sound's normalization, a TTS line, a scan).
+
+    pending → processing is one conditional UPDATE that takes a fresh claim token; processing → done or failed
+    is conditional on that token, so a run whose job was taken over (its worker went quiet) changes nothing.
+    """
+
+    PENDING = "pending", "Waiting"
+    PROCESSING = "processing", "Working"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+ACTIVE = (JobState.PENDING, JobState.PROCESSING)
+
+
 class NormalizationMode(models.TextChoices):
     LINEAR = "linear", "Linear (two-pass)"
     DYNAMIC = "dynamic", "Dynamic"
@@ -124,13 +140,16 @@ class SoundQuerySet(models.QuerySet["Sound"]):
         """What `user` sees on the board: a sound whose normalization failed only to its uploader and staff."""
         if user.is_staff:
             return self
-        return self.filter(Q(is_normalized=True) | Q(normalization_error="") | Q(uploaded_by=user.pk))
+        return self.filter(Q(is_normalized=True) | ~Q(normalization_status=JobState.FAILED) | Q(uploaded_by=user.pk))
 
     def uploaded_by_user(self, user_id: int) -> SoundQuerySet:
         return self.filter(uploaded_by=user_id, type=SoundType.SDB)
 
     def needing_normalization(self) -> SoundQuerySet:
         return self.filter(is_normalized=False)
+
+    def normalization_active(self) -> SoundQuerySet:
+        return self.filter(normalization_status__in=ACTIVE)
 
 
 class Sound(models.Model):
@@ -161,6 +180,17 @@ class Sound(models.Model):
     loudness_lra = models.FloatField("input loudness range (LU)", null=True, blank=True)
     normalization_mode = models.CharField(max_length=10, choices=NormalizationMode.choices, blank=True)
     normalization_error = models.CharField(max_length=300, blank=True)
+    # The normalization job (see JobState): `is_normalized` says a current normalized file exists, this says
+    # whether work on it is waiting, running, finished or given up (a forced re-normalization of a normalized
+    # sound is pending while the old file still plays).
+    normalization_status = models.CharField(
+        max_length=10, choices=JobState.choices, default=JobState.PENDING, db_index=True
+    )
+    normalization_claim = models.CharField(max_length=32, blank=True, default="")
+    normalization_attempts = models.PositiveSmallIntegerField(default=0)
+    # The job's last sign of life: queued, claimed, or beating while ffmpeg works. The sweep re-sends a pending
+    # job quiet for too long (its message was lost) and retries a processing one (its worker died).
+    normalization_heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     thumbnail = models.CharField(
         max_length=500, blank=True, validators=[validate_relative_name], help_text="Relative to the thumbnails folder."
@@ -212,7 +242,7 @@ class Sound(models.Model):
 
     @property
     def normalization_failed(self) -> bool:
-        return bool(self.normalization_error) and not self.is_normalized
+        return self.normalization_status == JobState.FAILED and not self.is_normalized
 
     def safe_original_path(self) -> Path | None:
         return inside(self.original_path, originals_dir(self.type))
@@ -278,3 +308,61 @@ class SoundPlayed(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sound_id} at {self.played_at:%Y-%m-%d %H:%M}"
+
+
+class TtsJob(models.Model):
+    """One text-to-speech request: charged when made, claimed by one worker run, refunded once if it fails.
+
+    The user's cap on waiting lines counts these rows, so a line whose message was lost still counts (and the
+    sweep sends it again) instead of vanishing with a Redis key.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tts_jobs")
+    text = models.CharField(max_length=500)
+    voice = models.CharField(max_length=40)
+    speed = models.PositiveSmallIntegerField()
+    transaction_id = models.BigIntegerField(null=True, blank=True, help_text="The credit debit, for a refund.")
+    status = models.CharField(max_length=10, choices=JobState.choices, default=JobState.PENDING, db_index=True)
+    claim = models.CharField(max_length=32, blank=True, default="")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    sound = models.ForeignKey(Sound, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class Scan(models.Model):
+    """One scan of the sound folders. At most one is waiting or running (a partial unique constraint): a scan
+    whose worker died stops counting once its heartbeat is stale, and staff see every scan's state."""
+
+    status = models.CharField(max_length=10, choices=JobState.choices, default=JobState.PENDING, db_index=True)
+    # True while pending or processing, NULL once finished: the unique constraint lets one row at a time hold
+    # it, so two scans can't both start (every move to done or failed clears it in the same UPDATE).
+    active = models.BooleanField(null=True, default=True, editable=False)
+    types = models.JSONField(default=list, blank=True)
+    claim = models.CharField(max_length=32, blank=True, default="")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    counts = models.JSONField(default=dict, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["active"], condition=Q(active=True), name="uq_one_active_scan"),
+        ]
+
+    def __str__(self) -> str:
+        return f"scan {self.pk} ({self.status})"

@@ -8,18 +8,35 @@ audio: a text file named `.mp3` is reported, not imported. Only one scan runs at
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
-from django.core.cache import cache
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
 
-from sounds import audio
-from sounds.models import TYPE_FOLDERS, Sound, SoundType, humanize, originals_dir, validate_relative_name
+from core import jobs
+from core.errors import UserError
+from sounds import audio, claims
+from sounds.claims import Lost, Outcome
+from sounds.models import (
+    TYPE_FOLDERS,
+    JobState,
+    Scan,
+    Sound,
+    SoundType,
+    humanize,
+    originals_dir,
+    validate_relative_name,
+)
 from sounds.paths import is_contained
 from sounds.services import delete_sounds, forget_normalized
 
@@ -32,14 +49,13 @@ AUDIO_EXTENSIONS = frozenset(
     }
 )  # fmt: skip
 SKIP_DIRS = frozenset({"thumbnails"})
-LOCK_KEY = "sounds:scan-lock"
-LOCK_TIMEOUT_S = 3600
 
 Progress = Callable[[int, int, str], None]
 
 
-class ScanAlreadyRunning(Exception):
-    pass
+class ScanAlreadyRunning(UserError):
+    def __init__(self, detail: str = "A scan is already running; wait for it to finish.") -> None:
+        super().__init__(detail, 409)
 
 
 @dataclass
@@ -90,16 +106,160 @@ def _walk(root: Path) -> Iterator[tuple[str, os.stat_result]]:
 
 
 def scan(*, types: list[str] | None = None, dry_run: bool = False, progress: Progress | None = None) -> ScanResult:
-    """Scan the folders of the given types (all by default). Raises ScanAlreadyRunning."""
-    if not cache.add(LOCK_KEY, "1", LOCK_TIMEOUT_S):
-        raise ScanAlreadyRunning("A scan is already running; wait for it to finish.")
+    """Scan the folders of the given types (all by default), here and now. Raises ScanAlreadyRunning."""
+    row = _start(types=types, status=JobState.PROCESSING, claim=claims.new_token())
     try:
-        result = ScanResult()
-        for sound_type in types or list(TYPE_FOLDERS):
-            _scan_type(SoundType(sound_type), result, dry_run=dry_run, progress=progress)
-        return result
-    finally:
-        cache.delete(LOCK_KEY)
+        with claims.heartbeat(_held(row), "heartbeat_at", f"scan-{row.pk}"):
+            result = _scan_all(row, dry_run=dry_run, progress=progress)
+    except BaseException as exc:
+        _finish(row, status=JobState.FAILED, error=f"The scan stopped: {type(exc).__name__}.", strict=False)
+        raise
+    _finish(row, status=JobState.DONE, counts=result.counts(), strict=False)
+    return result
+
+
+def _scan_all(row: Scan, *, dry_run: bool, progress: Progress | None) -> ScanResult:
+    result = ScanResult()
+    for sound_type in row.types or list(TYPE_FOLDERS):
+        _scan_type(SoundType(sound_type), result, dry_run=dry_run, progress=progress)
+    return result
+
+
+# --- One scan at a time, as a claimed row ----------------------------------------------------------------------
+def _start(*, types: list[str] | None, status: str, claim: str = "", user_id: int | None = None) -> Scan:
+    """A new active scan row, or ScanAlreadyRunning while another is active and alive."""
+    expire_stale()
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            return Scan.objects.create(
+                status=status,
+                claim=claim,
+                attempts=1 if claim else 0,
+                types=list(types or []),
+                started_by_id=user_id,
+                heartbeat_at=now,
+            )
+    except IntegrityError as exc:
+        raise ScanAlreadyRunning() from exc
+
+
+def expire_stale(*, now: Any = None) -> int:
+    """Free the place of an active scan that stopped beating (its process died), conditional on what we saw."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=float(settings.SOUNDS_JOB_STALE_AFTER_S))
+    freed = 0
+    for row in Scan.objects.filter(active=True, status=JobState.PROCESSING, heartbeat_at__lt=stale):
+        freed += Scan.objects.filter(pk=row.pk, status=row.status, claim=row.claim).update(
+            status=JobState.FAILED, active=None, error=claims.GIVE_UP_SCAN, updated_at=now
+        )
+    return freed
+
+
+def request_scan(*, user_id: int | None, types: list[str] | None = None) -> Scan:
+    """Queue a scan for the workers (staff page, API). Raises ScanAlreadyRunning, or a 503 when the queue is
+    unreachable (the row is failed then, so it holds no place)."""
+    row = _start(types=types, status=JobState.PENDING, user_id=user_id)
+    try:
+        enqueue(row.pk)
+    except Exception as exc:
+        logger.error("Scan %s could not be queued", row.pk, exc_info=True)
+        reason = "The scan could not be queued (the task queue is unreachable); try again shortly."
+        Scan.objects.filter(pk=row.pk, status=JobState.PENDING, claim="").update(
+            status=JobState.FAILED, active=None, error=reason
+        )
+        raise UserError(reason, 503) from exc
+    return row
+
+
+def enqueue(scan_id: int) -> None:
+    jobs.enqueue("sounds.scan", scan_id=scan_id)
+
+
+def claim(scan_id: int) -> Scan | Outcome:
+    """Take a queued scan for this run with one conditional UPDATE (the same rules as every library job)."""
+    now = timezone.now()
+    quiet = claims.quiet_since(now)
+    token = claims.new_token()
+    claimable = Q(status=JobState.PENDING) | Q(status=JobState.PROCESSING, heartbeat_at__lt=quiet)
+    taken = Scan.objects.filter(claimable, pk=scan_id, active=True, attempts__lt=claims.max_attempts()).update(
+        status=JobState.PROCESSING, claim=token, attempts=F("attempts") + 1, heartbeat_at=now, updated_at=now
+    )
+    row = Scan.objects.filter(pk=scan_id).first()
+    if row is None:
+        return Outcome.GONE
+    if taken:
+        return row
+    if row.status in (JobState.DONE, JobState.FAILED):
+        return Outcome.DONE
+    if row.attempts >= claims.max_attempts() and (
+        row.status == JobState.PENDING or row.heartbeat_at is None or row.heartbeat_at < quiet
+    ):
+        Scan.objects.filter(pk=row.pk, status=row.status, claim=row.claim).update(
+            status=JobState.FAILED, active=None, error=claims.GIVE_UP, updated_at=now
+        )
+        return Outcome.DONE
+    return Outcome.BUSY
+
+
+def run_claimed(row: Scan, *, progress: Progress | None = None) -> ScanResult:
+    """A queued scan's run, once claimed. Raises Lost when another run took it over."""
+    try:
+        with claims.heartbeat(_held(row), "heartbeat_at", f"scan-{row.pk}"):
+            result = _scan_all(row, dry_run=False, progress=_beating(row, progress))
+    except Lost:
+        raise
+    except Exception:
+        _finish(row, status=JobState.FAILED, error="The scan stopped on an unexpected error.", strict=False)
+        raise
+    _finish(row, status=JobState.DONE, counts=result.counts(), strict=True)
+    return result
+
+
+def _beating(row: Scan, progress: Progress | None) -> Progress:
+    """Progress that also checks, now and then, that this run still holds the scan (else it stops: Lost)."""
+    checked = {"at": 0}
+
+    def report(done: int, total: int, current: str) -> None:
+        if done - checked["at"] >= 200:
+            checked["at"] = done
+            if not _held(row).exists():
+                raise Lost
+        if progress is not None:
+            progress(done, total, current)
+
+    return report
+
+
+def _held(row: Scan) -> QuerySet[Scan]:
+    return Scan.objects.filter(pk=row.pk, status=JobState.PROCESSING, claim=row.claim)
+
+
+def _finish(row: Scan, *, status: str, strict: bool, counts: dict[str, int] | None = None, error: str = "") -> None:
+    done = _held(row).update(
+        status=status, active=None, counts=counts or {}, error=error[:300], updated_at=timezone.now()
+    )
+    if strict and not done:
+        raise Lost
+
+
+def latest() -> Scan | None:
+    """The scan staff see on the library page: the active one, else the last."""
+    expire_stale()
+    return Scan.objects.filter(active=True).first() or Scan.objects.first()
+
+
+def sweep(now: Any) -> dict[str, int]:
+    """Dead scans give up their place (they are not retried: a staff member starts another); a queued scan
+    whose message was lost gets another."""
+    failed = expire_stale(now=now)
+    lost = now - timedelta(seconds=float(settings.SOUNDS_JOB_REQUEUE_AFTER_S))
+    requeued = 0
+    for row in Scan.objects.filter(active=True, status=JobState.PENDING, heartbeat_at__lt=lost):
+        if Scan.objects.filter(pk=row.pk, status=JobState.PENDING, heartbeat_at__lt=lost).update(heartbeat_at=now):
+            transaction.on_commit(functools.partial(enqueue, row.pk))
+            requeued += 1
+    return {"failed": failed, "requeued": requeued}
 
 
 def _scan_type(sound_type: SoundType, result: ScanResult, *, dry_run: bool, progress: Progress | None) -> None:

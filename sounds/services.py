@@ -2,48 +2,41 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
-import os
-import secrets
-import shutil
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
-from django.db.models import F, QuerySet, Sum
-from django.utils.text import slugify
+from django.db import transaction
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
 
-import ratelimits
-from accounts.models import User
 from core import jobs
 from core.errors import UserError
-from credits import services as credits
-from credits.models import CreditAction
 from live import events
-from sounds import audio, normalizer, pending, progress, tts
-from sounds.models import Sound, SoundPlayed, SoundType, clean_name, humanize, inside, normalized_dir, originals_dir
+from sounds import audio, claims, normalizer, progress
+from sounds.claims import Lost, Outcome
+from sounds.live import sound_changed
+from sounds.models import JobState, Sound, SoundPlayed, clean_name, inside, normalized_dir
 
 logger = logging.getLogger(__name__)
-
-# A TTS slot whose task never reported back frees itself after the task's own time limit, and some.
-TTS_SLOT_TTL_S = 600
 
 
 # --- Normalization ----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class NormalizeOutcome:
-    status: str  # normalized | skipped | silent | error
+    status: str  # normalized | skipped | silent | error | busy (another run holds it) | lost (taken over)
     detail: str = ""
 
 
 def forget_normalized(sound: Sound) -> None:
-    """Drop a sound's normalized version (its original changed or is being re-normalized). Does not save."""
+    """Drop a sound's normalized version (its original changed): a new normalization job. Does not save; a run
+    still working on the old file loses its claim with the save."""
     path = sound.safe_normalized_path()
     if path is not None:
         path.unlink(missing_ok=True)
@@ -54,12 +47,103 @@ def forget_normalized(sound: Sound) -> None:
     sound.normalized_hash = ""
     sound.normalization_mode = ""
     sound.normalization_error = ""
+    sound.normalization_status = JobState.PENDING
+    sound.normalization_claim = ""
+    sound.normalization_attempts = 0
+    sound.normalization_heartbeat_at = timezone.now()
+
+
+def reopen_normalization(sound_ids: list[int], *, force: bool) -> None:
+    """Ask again: failed jobs (and with `force` finished ones) become pending with fresh attempts; pending ones
+    are marked as just queued. A job being processed is left to its run (it normalizes the same file)."""
+    now = timezone.now()
+    again = [JobState.FAILED, JobState.DONE] if force else [JobState.FAILED]
+    Sound.objects.filter(pk__in=sound_ids, normalization_status__in=again).update(
+        normalization_status=JobState.PENDING, normalization_claim="", normalization_attempts=0,
+        normalization_error="", normalization_heartbeat_at=now,
+    )  # fmt: skip
+    Sound.objects.filter(pk__in=sound_ids, normalization_status=JobState.PENDING).update(normalization_heartbeat_at=now)
+
+
+def claim_normalization(sound_id: int) -> Sound | Outcome:
+    """Take the sound's normalization for this run with one conditional UPDATE: pending (or processing whose
+    worker has been quiet for SOUNDS_JOB_TAKEOVER_AFTER_S) → processing, a fresh claim, attempts + 1. Past the
+    attempt limit the job fails instead."""
+    now = timezone.now()
+    quiet = claims.quiet_since(now)
+    token = claims.new_token()
+    claimable = Q(normalization_status=JobState.PENDING) | Q(
+        normalization_status=JobState.PROCESSING, normalization_heartbeat_at__lt=quiet
+    )
+    taken = Sound.objects.filter(claimable, pk=sound_id, normalization_attempts__lt=claims.max_attempts()).update(
+        normalization_status=JobState.PROCESSING, normalization_claim=token,
+        normalization_attempts=F("normalization_attempts") + 1, normalization_heartbeat_at=now,
+    )  # fmt: skip
+    sound = Sound.objects.filter(pk=sound_id).first()
+    if sound is None:
+        return Outcome.GONE
+    if taken:
+        return sound
+    if sound.normalization_status in (JobState.DONE, JobState.FAILED):
+        return Outcome.DONE
+    beat = sound.normalization_heartbeat_at
+    if sound.normalization_attempts >= claims.max_attempts() and (
+        sound.normalization_status == JobState.PENDING or beat is None or beat < quiet
+    ):
+        give_up_normalization(sound, claims.GIVE_UP)
+        return Outcome.DONE
+    return Outcome.BUSY
+
+
+def give_up_normalization(sound: Sound, reason: str) -> bool:
+    """Fail a job nobody holds any more, conditional on what we saw of it."""
+    failed = Sound.objects.filter(
+        pk=sound.pk, normalization_status=sound.normalization_status, normalization_claim=sound.normalization_claim
+    ).update(normalization_status=JobState.FAILED, normalization_error=reason[:300])
+    if failed:
+        logger.warning("Normalizing sound %s: %s", sound.pk, reason)
+        transaction.on_commit(functools.partial(sound_changed, sound.pk))
+    return bool(failed)
+
+
+def _held(sound: Sound) -> QuerySet[Sound]:
+    """The sound's row while this run holds its normalization: every write of the run goes through it."""
+    return Sound.objects.filter(
+        pk=sound.pk, normalization_status=JobState.PROCESSING, normalization_claim=sound.normalization_claim
+    )
 
 
 def normalize_sound(*, sound: Sound, force: bool = False, one_pass: bool | None = None) -> NormalizeOutcome:
+    """Normalize now, in this process (the command, TTS, extraction): a failed sound is tried again, a
+    normalized one only with `force` (or when its file went missing). The work itself is a claimed run."""
+    sound.refresh_from_db()
     normalized = sound.safe_normalized_path()
     if sound.is_normalized and not force and normalized is not None and normalized.is_file():
         return NormalizeOutcome("skipped", "already normalized")
+    reopen_normalization([sound.pk], force=True)
+    outcome = process_normalization(sound_id=sound.pk, one_pass=one_pass)
+    sound.refresh_from_db()
+    return outcome
+
+
+def process_normalization(*, sound_id: int, one_pass: bool | None = None) -> NormalizeOutcome:
+    """A queued job's run: claim it, normalize, and record the result only while the claim holds."""
+    claimed = claim_normalization(sound_id)
+    if claimed is Outcome.BUSY:
+        return NormalizeOutcome("busy", "another run is normalizing it")
+    if claimed is Outcome.GONE:
+        return NormalizeOutcome("error", "the sound was deleted")
+    if not isinstance(claimed, Sound):
+        return NormalizeOutcome("skipped", "finished already")
+    try:
+        with claims.heartbeat(_held(claimed), "normalization_heartbeat_at", f"normalize-{sound_id}"):
+            return _normalize_claimed(claimed, one_pass)
+    except Lost:
+        logger.warning("Normalizing sound %s was taken over by another run; this one stops", sound_id)
+        return NormalizeOutcome("lost", "taken over by another run")
+
+
+def _normalize_claimed(sound: Sound, one_pass: bool | None) -> NormalizeOutcome:
     source = sound.safe_original_path()
     if source is None or not source.is_file():
         return _failed(sound, "the original file is missing")
@@ -95,27 +179,30 @@ def normalize_sound(*, sound: Sound, force: bool = False, one_pass: bool | None 
 
     out_info = audio.probe(target)
     measured = result.measurement
-    with transaction.atomic():
-        fresh = Sound.objects.select_for_update().filter(pk=sound.pk).first()
-        if fresh is None:
+    old = sound.safe_normalized_path()
+    fields: dict[str, object] = {
+        "is_normalized": True,
+        "normalized_filename": target_name,
+        "normalized_duration": out_info.duration_ms,
+        "normalized_size": target.stat().st_size,
+        "normalized_hash": audio.file_hash(target),
+        "normalization_mode": result.mode,
+        "normalization_error": "",
+        "normalization_status": JobState.DONE,
+        "updated_at": timezone.now(),
+    }
+    if measured is not None:
+        fields["loudness_i"] = _finite_or_none(measured.input_i)
+        fields["loudness_tp"] = _finite_or_none(measured.input_tp)
+        fields["loudness_lra"] = _finite_or_none(measured.input_lra)
+    if not _held(sound).update(**fields):
+        if not Sound.objects.filter(pk=sound.pk).exists():
             target.unlink(missing_ok=True)  # deleted while we worked: leave nothing behind
             return NormalizeOutcome("error", "the sound was deleted meanwhile")
-        old = fresh.safe_normalized_path()
-        fresh.is_normalized = True
-        fresh.normalized_filename = target_name
-        fresh.normalized_duration = out_info.duration_ms
-        fresh.normalized_size = target.stat().st_size
-        fresh.normalized_hash = audio.file_hash(target)
-        fresh.normalization_mode = result.mode
-        fresh.normalization_error = ""
-        if measured is not None:
-            fresh.loudness_i = _finite_or_none(measured.input_i)
-            fresh.loudness_tp = _finite_or_none(measured.input_tp)
-            fresh.loudness_lra = _finite_or_none(measured.input_lra)
-        fresh.save()
+        # Taken over: the run that holds it now writes the same file name, so the file stays.
+        raise Lost
     if old is not None and old != target:
         old.unlink(missing_ok=True)
-    sound.refresh_from_db()
     return NormalizeOutcome("normalized", result.mode)
 
 
@@ -124,147 +211,75 @@ def _finite_or_none(value: float) -> float | None:
 
 
 def _failed(sound: Sound, reason: str) -> NormalizeOutcome:
-    """Record why, in words the uploader reads on the board (no paths, no ffmpeg output: those go to the log)."""
-    Sound.objects.filter(pk=sound.pk).update(normalization_error=reason[:300])
+    """Record why, in words the uploader reads on the board (no paths, no ffmpeg output: those go to the log),
+    while this run holds the job."""
+    if not _held(sound).update(normalization_status=JobState.FAILED, normalization_error=reason[:300]):
+        if Sound.objects.filter(pk=sound.pk).exists():
+            raise Lost
+        return NormalizeOutcome("error", "the sound was deleted meanwhile")
     logger.warning("Normalizing sound %s failed: %s", sound.pk, reason)
     return NormalizeOutcome("error", reason)
+
+
+def enqueue_normalization(sound_id: int, *, one_pass: bool | None = None, batch: str | None = None) -> None:
+    jobs.enqueue("sounds.normalize_sound", sound_id=sound_id, one_pass=one_pass, batch=batch)
 
 
 def queue_normalization(
     sound_ids: Iterable[int], *, force: bool = False, one_pass: bool | None = None, user_id: int | None = None
 ) -> str | None:
-    """One Celery task per sound on the audio queue, sent after commit; progress is tracked as a batch."""
+    """One Celery task per sound on the audio queue, sent after commit; progress is tracked as a batch.
+
+    The rows say what waits: a message lost on the way (the broker down) is sent again by the sweep.
+    """
     ids = list(sound_ids)
     if not ids:
         return None
+    reopen_normalization(ids, force=force)
     batch = progress.start_batch("normalize", total=len(ids), user_id=user_id)
 
     def send() -> None:
-        for sound_id in ids:
-            jobs.enqueue("sounds.normalize_sound", sound_id=sound_id, force=force, one_pass=one_pass, batch=batch)
+        try:
+            for sound_id in ids:
+                enqueue_normalization(sound_id, one_pass=one_pass, batch=batch)
+        except Exception:
+            logger.error("Normalization could not be queued; the sweep sends it again", exc_info=True)
 
     transaction.on_commit(send)
     return batch
 
 
-# --- Upload -----------------------------------------------------------------------------------------------
+def sweep_normalization(now: datetime) -> dict[str, int]:
+    """Stale runs are retried (or, past the attempt limit, failed); pending jobs nobody claimed for
+    SOUNDS_JOB_REQUEUE_AFTER_S get a new message. Conditional UPDATEs on what the sweep saw: a second sweep or
+    a worker coming back to life can't double anything (and a duplicate message finds the job claimed)."""
+    stale = now - timedelta(seconds=float(settings.SOUNDS_JOB_STALE_AFTER_S))
+    lost = now - timedelta(seconds=float(settings.SOUNDS_JOB_REQUEUE_AFTER_S))
+    batch = int(settings.SOUNDS_JOB_SWEEP_BATCH)
+    retried = failed = requeued = 0
+    stuck = Sound.objects.filter(normalization_status=JobState.PROCESSING, normalization_heartbeat_at__lt=stale)
+    for sound in stuck.order_by("pk")[:batch]:
+        if sound.normalization_attempts >= claims.max_attempts():
+            failed += give_up_normalization(sound, claims.GIVE_UP)
+        elif _held(sound).update(
+            normalization_status=JobState.PENDING, normalization_claim="", normalization_heartbeat_at=now
+        ):
+            transaction.on_commit(functools.partial(enqueue_normalization, sound.pk))
+            retried += 1
+    quiet = Q(normalization_heartbeat_at__lt=lost) | Q(normalization_heartbeat_at__isnull=True, created_at__lt=lost)
+    waiting = Sound.objects.filter(quiet, normalization_status=JobState.PENDING)
+    for sound_id in waiting.order_by("pk").values_list("pk", flat=True)[:batch]:
+        if waiting.filter(pk=sound_id).update(normalization_heartbeat_at=now):
+            transaction.on_commit(functools.partial(enqueue_normalization, sound_id))
+            requeued += 1
+    return {"retried": retried, "failed": failed, "requeued": requeued}
+
+
+# --- Errors -----------------------------------------------------------------------------------------------
 class UploadError(UserError):
     def __init__(self, detail: str, status: int = 400, existing: Sound | None = None) -> None:
         super().__init__(detail, status)
         self.existing = existing
-
-
-def safe_filename(original_name: str, extension: str) -> str:
-    stem = slugify(Path(clean_name(original_name)).stem)[:60] or "sound"
-    return f"{stem}-{secrets.token_hex(4)}{extension}"
-
-
-def _check_pending(user: User) -> None:
-    """A user can't keep the audio workers busy: uploads still waiting for normalization are capped."""
-    limit = int(settings.SOUNDS_MAX_PENDING_PER_USER)
-    waiting = Sound.objects.filter(uploaded_by=user, is_normalized=False, normalization_error="").count()
-    if waiting >= limit:
-        raise UploadError(
-            f"You already have {waiting} sounds waiting to be normalized; upload more once they are ready.", 429
-        )
-
-
-def _check_quota(user: User, adding: int) -> None:
-    quota_mb = int(settings.SOUNDS_USER_QUOTA_MB)
-    used = Sound.objects.uploaded_by_user(user.pk).aggregate(total=Sum("size"))["total"] or 0
-    if used + adding > quota_mb * 1024 * 1024:
-        raise UploadError(
-            f"This file would pass your storage quota of {quota_mb} MB (you use {used / 1024 / 1024:.1f} MB); "
-            "ask an admin to remove some of your sounds.",
-            413,
-        )
-
-
-def _judge(tmp: Path) -> tuple[audio.AudioInfo, audio.Container, int]:
-    """What the upload really is: container from the content, length from decoding. Raises UploadError."""
-    try:
-        info = audio.ffprobe(tmp)
-    except audio.NotAudioError as exc:
-        raise UploadError(f"That is not an audio file we can play ({exc}).") from exc
-    try:
-        container = audio.container_for(info.format_name)
-    except audio.UnsupportedContainer as exc:
-        raise UploadError(f"That kind of file is not accepted: {exc}.") from exc
-    limit_s = int(settings.SOUNDS_MAX_DURATION_S)
-    try:
-        length_ms = audio.decoded_duration_ms(tmp, cap_s=limit_s + 1)
-    except audio.NotAudioError as exc:
-        raise UploadError("The audio in that file is damaged and cannot be decoded.") from exc
-    if length_ms > limit_s * 1000:
-        raise UploadError(f"The sound is longer than {limit_s} seconds.")
-    return info, container, length_ms
-
-
-def import_upload(*, uploaded: UploadedFile[bytes], user: User | None) -> Sound:
-    """Validate an uploaded file by its content and add it to the library. Raises UploadError (or RateLimited).
-
-    A refusal leaves nothing behind: no row, no file, nothing queued.
-    """
-    if user is not None:
-        ratelimits.hit("upload", user.pk, "UPLOAD_RATE_LIMIT", detail="Too many uploads in a row; slow down a bit.")
-    max_bytes = settings.SOUNDS_MAX_UPLOAD_MB * 1024 * 1024
-    if uploaded.size is None or uploaded.size == 0:
-        raise UploadError("The file is empty.")
-    if uploaded.size > max_bytes:
-        raise UploadError(f"The file is larger than {settings.SOUNDS_MAX_UPLOAD_MB} MB.", status=413)
-    if user is not None:
-        _check_pending(user)
-        _check_quota(user, uploaded.size)  # cheap early answer; checked again under a lock below
-    tmp_dir = Path(settings.SOUNDS_ROOT) / "tmp"
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    # No extension on the temporary file: ffprobe judges the container from the bytes alone.
-    fd, tmp_name = tempfile.mkstemp(prefix="upload-", dir=tmp_dir)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for chunk in uploaded.chunks():
-                out.write(chunk)
-        _, container, length_ms = _judge(tmp)
-        digest = audio.file_hash(tmp)
-        existing = Sound.objects.filter(hash=digest).first()
-        if existing is not None:
-            raise UploadError(f"This sound is already in the library as “{existing.name}”.", 409, existing)
-        filename = safe_filename(uploaded.name or "sound", container.extension)
-        folder = originals_dir(SoundType.SDB)
-        folder.mkdir(parents=True, exist_ok=True)
-        final = inside(folder / filename, folder)
-        if final is None:
-            raise UploadError("The sounds folder is misconfigured; ask an admin.", 500)
-        shutil.move(tmp, final)
-        try:
-            with transaction.atomic():
-                if user is not None:
-                    # The user's row lock serializes their concurrent uploads, so two can't both fit the quota.
-                    User.objects.select_for_update().filter(pk=user.pk).first()
-                    _check_quota(user, final.stat().st_size)
-                sound = Sound.objects.create(
-                    type=SoundType.SDB,
-                    name=humanize(uploaded.name or filename)[:255],
-                    filename=filename,
-                    duration=length_ms,
-                    size=final.stat().st_size,
-                    hash=digest,
-                    file_mtime=final.stat().st_mtime,
-                    uploaded_by=user,
-                )
-        except UploadError:
-            final.unlink(missing_ok=True)
-            raise
-        except IntegrityError as exc:
-            # Two identical uploads at the same instant: the loser leaves no file behind.
-            final.unlink(missing_ok=True)
-            existing = Sound.objects.filter(hash=digest).first()
-            name = existing.name if existing else "another sound"
-            raise UploadError(f"This sound is already in the library as “{name}”.", 409, existing) from exc
-    finally:
-        tmp.unlink(missing_ok=True)
-    queue_normalization([sound.pk], user_id=user.pk if user else None)
-    return sound
 
 
 # --- Rename and delete ------------------------------------------------------------------------------------
@@ -341,72 +356,3 @@ def record_play(*, sound_id: int, user_id: int | None, source: str, user_name: s
     transaction.on_commit(plays_changed)
     transaction.on_commit(lambda: events.broadcast("sound_played", payload))
     return True
-
-
-# --- Text to speech ---------------------------------------------------------------------------------------
-def request_tts(*, user: User, text: str, voice: str, speed: int) -> str:
-    """Validate, refuse duplicates, charge, and queue the synthesis. Returns the sound's future name."""
-
-    ratelimits.hit("tts", user.pk, "TTS_RATE_LIMIT", detail="Too many lines in a row; slow down a bit.")
-    text = tts.clean_text(text)
-    tts.check_voice(voice)
-    tts.check_speed(speed)
-    key = tts.key_for(text, voice, speed)
-    existing = Sound.objects.filter(type=SoundType.TTS, filename__endswith=f"-{key}.wav").first()
-    if existing is not None:
-        raise tts.TtsError(f"That line already exists as “{existing.name}”.", 409)
-    # A slot among the user's waiting lines, held until the task ends (before the charge: a refusal is free).
-    slot = pending.take("tts", user.pk, limit=int(settings.TTS_MAX_PENDING_PER_USER), ttl_s=TTS_SLOT_TTL_S)
-    if slot is None:
-        raise tts.TtsError("Your earlier lines are still being made; try again when they are ready.", 429)
-    try:
-        tx = credits.debit(
-            user_id=user.pk,
-            amount=credits.cost_of(CreditAction.TEXT_TO_SPEECH),
-            action=CreditAction.TEXT_TO_SPEECH,
-            metadata={"sound_name": text[:60], "voice": voice},
-        )
-    except credits.InsufficientCredits:
-        pending.give_back("tts", user.pk, slot)  # the refusal (a 402) goes on as it is
-        raise
-    transaction.on_commit(
-        lambda: jobs.enqueue(
-            "sounds.tts", user_id=user.pk, text=text, voice=voice, speed=speed, transaction_id=tx.pk, slot=slot
-        )
-    )
-    return text[:60]
-
-
-def create_tts_sound(*, user_id: int, text: str, voice: str, speed: int) -> Sound:
-    """Speak, store under originals/text_to_speech/, add to the library and normalize. Raises TtsError."""
-
-    key = tts.key_for(text, voice, speed)
-    filename = f"{slugify(text)[:50] or 'speech'}-{key}.wav"
-    folder = originals_dir(SoundType.TTS)
-    final = inside(folder / filename, folder)
-    if final is None:
-        raise tts.TtsError("The sounds folder is misconfigured; ask an admin.", 500)
-    tmp = final.with_name(f".part-{filename}")
-    tts.speak(text, voice=voice, speed=speed, out=tmp)
-    try:
-        info = audio.probe(tmp)
-        digest = audio.file_hash(tmp)
-        tmp.replace(final)
-        with transaction.atomic():
-            sound = Sound.objects.create(
-                type=SoundType.TTS,
-                name=clean_name(humanize(text[:80]) if len(text) > 80 else text),
-                filename=filename,
-                duration=info.duration_ms,
-                size=final.stat().st_size,
-                hash=digest,
-                file_mtime=final.stat().st_mtime,
-                uploaded_by_id=user_id,
-            )
-    except IntegrityError as exc:
-        final.unlink(missing_ok=True)
-        raise tts.TtsError("That line already exists in the library.", 409) from exc
-    finally:
-        tmp.unlink(missing_ok=True)
-    normalize_sound(sound=sound)
-    return sound

@@ -6,7 +6,6 @@ import functools
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
@@ -16,11 +15,9 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import UserError
-from sounds import services
+from sounds import scanner, services, speech, uploads
 from sounds.forms import LibraryFilterForm, RenameForm, TtsForm, UploadForm
 from sounds.models import Sort, Sound, SoundPlayed, SoundType
-from sounds.scanner import LOCK_KEY
-from sounds.tasks import scan_task
 from sounds.upload_handlers import refusal
 from web.decorators import staff_required
 from web.toasts import add_toast
@@ -45,6 +42,7 @@ def library_page(request: AuthedRequest) -> dict[str, object]:
             "play_count",
             "is_normalized",
             "normalization_error",
+            "normalization_status",
             "created_at",
             "uploaded_by",
         )
@@ -89,6 +87,8 @@ def library(request: AuthedRequest) -> HttpResponse:
     context["upload_form"] = UploadForm()
     context["plan"] = request.user.plan
     context["recent_plays"] = SoundPlayed.objects.select_related("sound", "user")[:10]
+    if request.user.is_staff:
+        context["last_scan"] = scanner.latest()
     return render(request, "sounds/library.html", context)
 
 
@@ -110,7 +110,7 @@ def upload(request: AuthedRequest) -> HttpResponse:
         # Not a refusal of the request: a batch reports every file, and one file refused must not hide the
         # others that were added (so this is the one view that catches a UserError).
         try:
-            sound = services.import_upload(uploaded=uploaded, user=request.user)
+            sound = uploads.import_upload(uploaded=uploaded, user=request.user)
         except UserError as exc:
             existing = exc.existing if isinstance(exc, services.UploadError) else None
             outcomes.append({"name": uploaded.name, "ok": False, "detail": exc.detail, "existing": existing})
@@ -176,9 +176,7 @@ def delete(request: AuthedRequest, sound_id: int) -> HttpResponse:
 @staff_required
 @require_POST
 def scan(request: AuthedRequest) -> HttpResponse:
-    if cache.get(LOCK_KEY):
-        raise UserError("A scan is already running.", 409)
-    scan_task.delay(user_id=request.user.pk)
+    scanner.request_scan(user_id=request.user.pk)  # ScanAlreadyRunning (409), 503: web.refusals answers
     return _staff_done(request, "Scan started; progress shows below.")
 
 
@@ -211,13 +209,13 @@ def tts(request: AuthedRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, template, {"tts_form": form}, status=400)
     # A TtsError or a rate limit is a UserError: web.refusals answers it (status and Retry-After kept).
-    name = services.request_tts(
+    job = speech.request_tts(
         user=request.user,
         text=form.cleaned_data["text"],
         voice=form.cleaned_data["voice"],
         speed=form.cleaned_data["speed"],
     )
-    text = f"Making “{name}”: it appears on the board in a moment."
+    text = f"Making “{job.text[:60]}”: it appears on the board in a moment."
     if not request.htmx:
         messages.success(request, text)
         return redirect("home")

@@ -8,7 +8,7 @@ import unicodedata
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from sounds import audio, services
+from sounds import audio, uploads
 from sounds.models import Sound
 from sounds.tests import media
 
@@ -129,5 +129,5 @@ def test_control_characters_in_an_upload_name_never_reach_the_sound(authed_clien
 def test_cr_and_lf_in_a_name_are_stripped_where_the_sound_is_made(user, sdb, tmp_path):
     src = media.tone(tmp_path / "b.wav", 0.4)
     named = SimpleUploadedFile("Line one\r\nSet-Cookie: x=1.wav", src.read_bytes())
-    sound = services.import_upload(uploaded=named, user=user)
+    sound = uploads.import_upload(uploaded=named, user=user)
     assert sound.name == "Line one Set Cookie: x=1"

@@ -4,10 +4,10 @@ import os
 import shutil
 
 import pytest
-from django.core.cache import cache
+from django.utils import timezone
 
 from sounds import audio, scanner
-from sounds.models import Sound, humanize
+from sounds.models import JobState, Scan, Sound, humanize
 from sounds.tests import media
 
 pytestmark = pytest.mark.django_db
@@ -137,11 +137,11 @@ def test_a_file_that_vanishes_mid_scan_is_reported(sdb):
 
 def test_a_second_scan_at_the_same_time_is_refused(sdb):
     media.tone(sdb / "a.wav", 0.2)
-    cache.add(scanner.LOCK_KEY, "1", 60)  # a scan in another process
+    other = Scan.objects.create(status=JobState.PROCESSING, claim="x", heartbeat_at=timezone.now())  # elsewhere
     with pytest.raises(scanner.ScanAlreadyRunning):
         scanner.scan()
     assert Sound.objects.count() == 0
-    cache.delete(scanner.LOCK_KEY)
+    Scan.objects.filter(pk=other.pk).update(status=JobState.DONE, active=None)
     assert scanner.scan().added == ["soundboard/a.wav"]
 
 

@@ -7,11 +7,11 @@ from asgiref.sync import sync_to_async
 
 from accounts.tests.factories import UserFactory
 from live.tests.sockets import connect, receive_until
-from sounds import progress
+from sounds import progress, scanner
 from sounds.models import Sound
 from sounds.scanner import scan
 from sounds.services import queue_normalization
-from sounds.tasks import normalize_sound_task, scan_task
+from sounds.tasks import normalize_sound_task
 from sounds.tests import media
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -25,7 +25,7 @@ async def test_a_scan_runs_in_the_worker_reports_to_staff_and_normalizes_new_sou
     ws, connected = await connect(staff)
     assert connected
 
-    await sync_to_async(scan_task.delay)(user_id=staff.pk)
+    await sync_to_async(scanner.request_scan)(user_id=staff.pk)
     report = await receive_until(ws, 'data-testid="scan-report"', timeout=60)
     assert "<strong>1</strong> added" in report
     assert "<strong>1</strong> errors" in report

@@ -9,7 +9,7 @@ from accounts.tests.factories import UserFactory
 from credits.models import CreditAction, CreditTransaction
 from credits.services import InsufficientCredits
 from live.tests.sockets import connect, receive_until
-from sounds import services, tts
+from sounds import speech, tts
 from sounds.models import Sound
 from sounds.tests import media
 from sounds.tests.factories import SoundFactory
@@ -45,8 +45,8 @@ def test_the_voices_are_espeak_ngs_and_unknown_ones_are_refused():
 @pytest.mark.django_db
 def test_a_request_charges_two_credits_and_queues_the_work(user, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks:
-        name = services.request_tts(user=user, text="Hello <b>team</b>", voice="en-us", speed=160)
-    assert name == "Hello <b>team</b>"
+        job = speech.request_tts(user=user, text="Hello <b>team</b>", voice="en-us", speed=160)
+    assert (job.text, job.status, job.user_id) == ("Hello <b>team</b>", "pending", user.pk)
     assert len(callbacks) == 2  # the balance's live update, and the synthesis task
     user.refresh_from_db()
     assert user.credits == 23
@@ -58,25 +58,25 @@ def test_the_same_line_and_voice_twice_is_a_409_naming_the_sound(user):
     key = tts.key_for("Hello", "en-us", 160)
     SoundFactory.create(type="TTS", name="Hello", filename=f"hello-{key}.wav")
     with pytest.raises(tts.TtsError, match="already exists as “Hello”") as info:
-        services.request_tts(user=user, text="  Hello ", voice="en-us", speed=160)
+        speech.request_tts(user=user, text="  Hello ", voice="en-us", speed=160)
     assert info.value.status == 409
     user.refresh_from_db()
     assert user.credits == 25  # nothing charged
     # Another voice is another sound.
-    services.request_tts(user=user, text="Hello", voice="fr-fr", speed=160)
+    speech.request_tts(user=user, text="Hello", voice="fr-fr", speed=160)
 
 
 @pytest.mark.django_db
 def test_no_credits_is_402(user):
     User.objects.filter(pk=user.pk).update(credits=1)
     with pytest.raises(InsufficientCredits) as info:
-        services.request_tts(user=user, text="Hi", voice="en-us", speed=160)
+        speech.request_tts(user=user, text="Hi", voice="en-us", speed=160)
     assert info.value.status == 402
 
 
 @pytest.mark.django_db
 def test_a_tts_sound_is_spoken_stored_and_normalized(user, sounds_root):
-    sound = services.create_tts_sound(user_id=user.pk, text="Lunch is served in the kitchen", voice="en-gb", speed=170)
+    sound = speech.create_tts_sound(user_id=user.pk, text="Lunch is served in the kitchen", voice="en-gb", speed=170)
     assert sound.type == "TTS"
     assert sound.name == "Lunch is served in the kitchen"
     assert (sounds_root / "originals" / "text_to_speech" / sound.filename).is_file()
