@@ -12,7 +12,7 @@ from collections import Counter
 
 from websockets.sync.client import connect
 
-from tests.cluster.conftest import Cluster
+from tests.cluster.harness import Cluster
 
 
 def _play(url: str, token: str, sound_id: int) -> int:
