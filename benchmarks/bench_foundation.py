@@ -29,6 +29,7 @@ async def _fan_out(app: App, clients: int, rounds: int) -> list[float]:
     for _ in range(clients):
         sockets.append(await websockets.connect(url, additional_headers=headers, max_queue=None))
     from live import events
+    from live.contexts import Toast
 
     latencies: list[float] = []
 
@@ -43,7 +44,7 @@ async def _fan_out(app: App, clients: int, rounds: int) -> list[float]:
         waiters = [asyncio.create_task(collect(ws, marker)) for ws in sockets]
         await asyncio.sleep(0.05)  # let every waiter reach recv() before the clock starts
         sent = time.perf_counter()
-        await events.abroadcast("toast", {"message": marker})
+        await events.abroadcast(Toast(message=marker))
         received = await asyncio.gather(*waiters)
         latencies.extend((r - sent) * 1000 for r in received)
     for ws in sockets:

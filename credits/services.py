@@ -21,6 +21,7 @@ from accounts.models import User
 from core.errors import UserError
 from credits.models import AttemptState, CreditAction, CreditTransaction
 from live import events
+from live.contexts import UserCreditsChanged
 
 logger = logging.getLogger(__name__)
 
@@ -48,14 +49,14 @@ class InsufficientCredits(UserError):
 
 
 def _notify(tx: CreditTransaction) -> None:
-    payload = {
-        "before": tx.balance_before,
-        "after": tx.balance_after,
-        "amount": tx.amount,
-        "action": tx.action,
-        "action_label": CreditAction(tx.action).label,
-    }
-    transaction.on_commit(lambda: events.send_to_user(tx.user_id, "user_credits_changed", payload))
+    event = UserCreditsChanged(
+        before=tx.balance_before,
+        after=tx.balance_after,
+        amount=tx.amount,
+        action=tx.action,
+        action_label=CreditAction(tx.action).label,
+    )
+    transaction.on_commit(lambda: events.send_to_user(tx.user_id, event))
 
 
 def _balance(user_id: int) -> int:

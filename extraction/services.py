@@ -10,7 +10,6 @@ import re
 import secrets
 import shutil
 import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -35,9 +34,10 @@ from core import jobs
 from core.errors import UserError
 from credits import services as credits
 from credits.models import CreditAction, CreditTransaction
-from extraction import fetch, runner, urlguard
+from extraction import fetch, runner, urlguard, workdirs
 from extraction.models import ACTIVE, Extraction, Status
 from live import events
+from live.contexts import ExtractionJob, ExtractionProgress, LibraryChanged
 from sounds import audio
 from sounds.models import Sound, SoundType, originals_dir, thumbnails_dir
 from sounds.services import normalize_sound
@@ -208,7 +208,7 @@ def give_up(job: Extraction, reason: str) -> None:
     ):
         job.status, job.error = Status.FAILED, reason[:500]
         _refund(job, reason)
-        events.send_to_user(job.user_id, "extraction_progress", {"job": _event(job)})
+        events.send_to_user(job.user_id, _event(job))
 
 
 # --- Progress ------------------------------------------------------------------------------------------------
@@ -219,21 +219,23 @@ def _update(job: Extraction, **fields: Any) -> None:
         raise Lost
     for key, value in fields.items():
         setattr(job, key, value)
-    events.send_to_user(job.user_id, "extraction_progress", {"job": _event(job)})
+    events.send_to_user(job.user_id, _event(job))
 
 
-def _event(job: Extraction) -> dict[str, Any]:
-    return {
-        "id": job.pk,
-        "status": job.status,
-        "status_label": Status(job.status).label,
-        "stage": job.stage,
-        "progress": job.progress,
-        "title": job.title,
-        "url": job.url,
-        "error": job.error,
-        "sound_id": job.sound_id,
-    }
+def _event(job: Extraction) -> ExtractionProgress:
+    return ExtractionProgress(
+        job=ExtractionJob(
+            id=job.pk,
+            status=job.status,
+            status_label=Status(job.status).label,
+            stage=job.stage,
+            progress=job.progress,
+            title=job.title,
+            url=job.url,
+            error=job.error,
+            sound_id=job.sound_id,
+        )
+    )
 
 
 def fail(job: Extraction, reason: str) -> None:
@@ -305,7 +307,7 @@ def process(job: Extraction) -> Outcome:
 def _run(job: Extraction) -> None:
     """One claimed run. Temporary files never survive it."""
     _update(job, stage="detecting", progress=0, error="")
-    workdir = Path(tempfile.mkdtemp(prefix=f"extraction-{job.pk}-", dir=_temp_root()))
+    workdir = workdirs.create(job)
     last = {"at": 0.0}
     title = job.url
 
@@ -375,13 +377,7 @@ def _finish(job: Extraction, media: Path, workdir: Path, title: str) -> None:
     sound = _store(job, media, workdir, info_audio.duration_ms, digest, title)
     normalize_sound(sound=sound)
     _update(job, status=Status.COMPLETED, stage="", progress=100)
-    events.broadcast("library_changed", {})
-
-
-def _temp_root() -> Path:
-    root = Path(settings.SOUNDS_ROOT) / "temp"
-    root.mkdir(parents=True, exist_ok=True)
-    return root
+    events.broadcast(LibraryChanged())
 
 
 def _readable(message: str) -> str:
@@ -472,7 +468,8 @@ def reap(*, now: Any = None) -> dict[str, int]:
     """The periodic sweep. Jobs whose worker went quiet are retried up to the attempt limit, then failed and
     refunded; pending jobs nobody claimed for EXTRACTION_REQUEUE_AFTER_S lost their message and get another
     (a duplicate message is harmless: only one run can claim the job). Every move is a conditional UPDATE on
-    what the sweep saw, so a worker that comes back to life, or a second sweep, can't make it happen twice."""
+    what the sweep saw, so a worker that comes back to life, or a second sweep, can't make it happen twice.
+    Work folders of runs that died (killed before their own clean-up) go too."""
     now = now or timezone.now()
     stale = now - timedelta(seconds=settings.EXTRACTION_STALE_AFTER_S)
     retried = failed = requeued = 0
@@ -490,6 +487,7 @@ def reap(*, now: Any = None) -> dict[str, int]:
         if Extraction.objects.filter(pk=job_id, status=Status.PENDING, updated_at__lt=lost).update(updated_at=now):
             transaction.on_commit(functools.partial(enqueue, job_id))
             requeued += 1
+    workdirs.clean(now)
     return {"retried": retried, "failed": failed, "requeued": requeued}
 
 

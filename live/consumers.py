@@ -11,6 +11,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from live import events, presence, rendering
+from live.contexts import Presence
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ class LiveConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels sh
         before = await presence.online_count()
         after = await presence.join(user.pk, self.channel_name)
         if after != before:
-            await events.abroadcast("presence", {"online": after})
+            await events.abroadcast(Presence(online=after))
         self._heartbeat = asyncio.create_task(self._keep_presence())
 
     async def disconnect(self, code: int) -> None:
@@ -57,7 +58,7 @@ class LiveConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels sh
             logger.warning("Could not update presence on disconnect", exc_info=True)
             return
         if after != before:
-            await events.abroadcast("presence", {"online": after})
+            await events.abroadcast(Presence(online=after))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         # The page sends nothing meaningful; any frame just proves the tab is alive.

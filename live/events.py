@@ -1,6 +1,7 @@
-"""Send a named live event to one user's browsers, to staff or to everyone, from sync or async code.
+"""Send a live event to one user's browsers, to staff or to everyone, from sync or async code.
 
-An event is data: a name, a small JSON-able context and a unique id. Senders (views, Celery workers, the
+An event is data: a typed context (`live.contexts`, or a player protocol event) that names its event, sent as
+its name, its JSON-able context and a unique id. Senders (views, Celery workers, the
 player daemon) never render anything, so a process without templates can publish. Each web process renders
 the HTML for its browsers with `templates/live/<event>.html` once per event id (live.rendering), so one event
 to 200 open tabs costs one render per web process, not 200. Events are hints, not truth: channels-redis
@@ -12,10 +13,11 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from typing import Any
+from typing import Any, ClassVar, Literal, Protocol, TypedDict
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from pydantic import JsonValue
 
 logger = logging.getLogger(__name__)
 
@@ -28,34 +30,51 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
-def message(event: str, context: dict[str, Any] | None = None) -> dict[str, Any]:
+class LiveEvent(Protocol):
+    """What can be sent: a `live.contexts` model, or one of the player protocol's events (same shape)."""
+
+    EVENT: ClassVar[str]
+
+    def wire(self) -> dict[str, Any]: ...
+
+
+class EventMessage(TypedDict):
     """The channel-layer message of an event: what every consumer of the group receives."""
+
+    type: Literal["live.event"]
+    id: str
+    event: str
+    context: dict[str, JsonValue]
+
+
+def message(event: LiveEvent) -> EventMessage:
+    name = event.EVENT
     # The name picks a template on the web side, so it must never be able to walk out of templates/live/.
-    if not EVENT_NAME.match(event):
-        raise ValueError(f"Invalid event name: {event!r}")
+    if not EVENT_NAME.match(name):
+        raise ValueError(f"Invalid event name: {name!r}")
     # The id is what lets a web process render an event once for all of its sockets in the group.
-    return {"type": "live.event", "id": uuid.uuid4().hex, "event": event, "context": context or {}}
+    return {"type": "live.event", "id": uuid.uuid4().hex, "event": name, "context": event.wire()}
 
 
-async def asend_to_user(user_id: int, event: str, context: dict[str, Any] | None = None) -> None:
-    await _agroup_send(user_group(user_id), message(event, context))
+async def asend_to_user(user_id: int, event: LiveEvent) -> None:
+    await _agroup_send(user_group(user_id), message(event))
 
 
-async def abroadcast(event: str, context: dict[str, Any] | None = None) -> None:
-    await _agroup_send(EVERYONE, message(event, context))
+async def abroadcast(event: LiveEvent) -> None:
+    await _agroup_send(EVERYONE, message(event))
 
 
-def send_to_user(user_id: int, event: str, context: dict[str, Any] | None = None) -> None:
-    _group_send(user_group(user_id), message(event, context))
+def send_to_user(user_id: int, event: LiveEvent) -> None:
+    _group_send(user_group(user_id), message(event))
 
 
-def broadcast(event: str, context: dict[str, Any] | None = None) -> None:
-    _group_send(EVERYONE, message(event, context))
+def broadcast(event: LiveEvent) -> None:
+    _group_send(EVERYONE, message(event))
 
 
-def send_to_staff(event: str, context: dict[str, Any] | None = None) -> None:
+def send_to_staff(event: LiveEvent) -> None:
     """Admin-only news: scan and normalization progress, reports."""
-    _group_send(STAFF, message(event, context))
+    _group_send(STAFF, message(event))
 
 
 def close_user_connections(user_id: int) -> None:
@@ -63,7 +82,7 @@ def close_user_connections(user_id: int) -> None:
     _group_send(user_group(user_id), {"type": "live.close"})
 
 
-async def _agroup_send(group: str, payload: dict[str, Any]) -> None:
+async def _agroup_send(group: str, payload: EventMessage | dict[str, str]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
@@ -75,5 +94,5 @@ async def _agroup_send(group: str, payload: dict[str, Any]) -> None:
         logger.warning("Could not send live event to %s", group, exc_info=True)
 
 
-def _group_send(group: str, payload: dict[str, Any]) -> None:
+def _group_send(group: str, payload: EventMessage | dict[str, str]) -> None:
     async_to_sync(_agroup_send)(group, payload)

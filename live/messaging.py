@@ -8,6 +8,7 @@ import ratelimits
 from accounts.models import User
 from core.errors import UserError
 from live import events
+from live.contexts import UserMessage
 
 
 class MessageError(UserError):
@@ -24,9 +25,5 @@ def send_message(*, sender: User, recipient_id: int, text: str) -> User:
     if recipient is None:
         raise MessageError("No such user.", 404)
     ratelimits.hit("message", sender.pk, "MESSAGE_RATE_LIMIT", detail="You are sending messages too fast; wait a bit.")
-    events.send_to_user(
-        recipient.pk,
-        "user_message",
-        {"sender_id": sender.pk, "sender_name": sender.display_name, "message": text},
-    )
+    events.send_to_user(recipient.pk, UserMessage(sender_id=sender.pk, sender_name=sender.display_name, message=text))
     return recipient

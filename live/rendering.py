@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -37,7 +38,7 @@ def render(event: str, context: dict[str, Any]) -> str:
     return render_to_string(f"live/{event}.html", {**context, **extra})
 
 
-def html_for(message: dict[str, Any]) -> str:
+def html_for(message: Mapping[str, Any]) -> str:
     """The HTML of a live event message; "" when it can't be rendered (logged once, the socket carries on)."""
     event_id = str(message.get("id", ""))
     with _lock:

@@ -15,15 +15,14 @@ from pydantic import BeforeValidator, Field
 from api.errors import refusals
 from player import client
 from player.protocol import (
-    DEFAULT_MODE,
-    DEFAULT_VOLUME,
     MAX_ID,
     MAX_POSITION_MS,
     MAX_TRACK_INDEX,
     MAX_VOLUME,
     MIN_VOLUME,
     Mode,
-    Status,
+    PublishedState,
+    TrackInfo,
 )
 from playlists.models import Playlist
 from playlists.services import tracks_of
@@ -72,93 +71,75 @@ class PlayerPlaylistIn(Schema):
     play: bool = Field(default=False, description="Start playing it right away (costs a credit).")
 
 
-class PlayerTrackOut(Schema):
-    sound_id: int
-    name: str
-    duration_ms: int
+class PlayerStateWithTracksOut(PublishedState):
+    """The published state (`player.protocol.PublishedState`, the one definition of its fields) and the list."""
 
-
-class PlayerStateOut(Schema):
-    """What the player publishes every second: the current track, not the whole list (see `tracks_version`)."""
-
-    status: Status = "stopped"
-    mode: Mode = DEFAULT_MODE
-    volume: int = DEFAULT_VOLUME
-    current_index: int | None = None
-    current_sound_id: int | None = None
-    current_track: PlayerTrackOut | None = None
-    position_ms: int = 0
-    duration_ms: int = 0
-    playlist_id: int | None = None
-    playlist_name: str = ""
-    length: int = 0
-    total_duration_ms: int = 0
-    tracks_version: int = Field(default=0, description="Changes whenever the player's track list changes.")
-    ducked: bool = False
-
-
-class PlayerStateWithTracksOut(PlayerStateOut):
     online: bool
-    tracks: list[PlayerTrackOut] = Field(default_factory=list, description="The current playlist, from the database.")
+    tracks: list[TrackInfo] = Field(default_factory=list, description="The current playlist, from the database.")
 
 
-def _run(request: AuthedRequest, command: str, **params: Any) -> dict[str, Any]:
+def _run(request: AuthedRequest, command: str, **params: Any) -> PublishedState:
     return client.music_command(user=request.user, command=command, params=params)
 
 
 @router.get("/state", response=PlayerStateWithTracksOut)
-def state(request: AuthedRequest) -> dict[str, Any]:
-    current = client.published_state() or {}
-    return {**current, "online": client.is_online(), "tracks": tracks_of(current.get("playlist_id"))}
+def state(request: AuthedRequest) -> PlayerStateWithTracksOut:
+    current = client.state() or PublishedState()
+    # The list's rows carry their index too; a track here is what the protocol calls one.
+    tracks = [
+        TrackInfo(sound_id=t["sound_id"], name=t["name"], duration_ms=t["duration_ms"])
+        for t in tracks_of(current.playlist_id)
+    ]
+    return PlayerStateWithTracksOut(**dict(current), online=client.is_online(), tracks=tracks)
 
 
-@router.post("/play", response=PlayerStateOut, openapi_extra=refusals(402, 503))
-def play(request: AuthedRequest) -> dict[str, Any]:
+@router.post("/play", response=PublishedState, openapi_extra=refusals(402, 503))
+def play(request: AuthedRequest) -> PublishedState:
     return _run(request, "play")
 
 
-@router.post("/pause", response=PlayerStateOut, openapi_extra=refusals(503))
-def pause(request: AuthedRequest) -> dict[str, Any]:
+@router.post("/pause", response=PublishedState, openapi_extra=refusals(503))
+def pause(request: AuthedRequest) -> PublishedState:
     return _run(request, "pause")
 
 
-@router.post("/stop", response=PlayerStateOut, openapi_extra=refusals(503))
-def stop(request: AuthedRequest) -> dict[str, Any]:
+@router.post("/stop", response=PublishedState, openapi_extra=refusals(503))
+def stop(request: AuthedRequest) -> PublishedState:
     return _run(request, "stop")
 
 
-@router.post("/next", response=PlayerStateOut, openapi_extra=refusals(402, 503))
-def next_track(request: AuthedRequest) -> dict[str, Any]:
+@router.post("/next", response=PublishedState, openapi_extra=refusals(402, 503))
+def next_track(request: AuthedRequest) -> PublishedState:
     return _run(request, "next")
 
 
-@router.post("/previous", response=PlayerStateOut, openapi_extra=refusals(402, 503))
-def previous(request: AuthedRequest) -> dict[str, Any]:
+@router.post("/previous", response=PublishedState, openapi_extra=refusals(402, 503))
+def previous(request: AuthedRequest) -> PublishedState:
     return _run(request, "previous")
 
 
-@router.post("/play/{index}", response=PlayerStateOut, openapi_extra=refusals(402, 503))
-def play_index(request: AuthedRequest, index: Annotated[int, Path(ge=0, le=MAX_TRACK_INDEX)]) -> dict[str, Any]:
+@router.post("/play/{index}", response=PublishedState, openapi_extra=refusals(402, 503))
+def play_index(request: AuthedRequest, index: Annotated[int, Path(ge=0, le=MAX_TRACK_INDEX)]) -> PublishedState:
     return _run(request, "play_index", index=index)
 
 
-@router.post("/seek", response=PlayerStateOut, openapi_extra=refusals(503))
-def seek(request: AuthedRequest, payload: SeekIn) -> dict[str, Any]:
+@router.post("/seek", response=PublishedState, openapi_extra=refusals(503))
+def seek(request: AuthedRequest, payload: SeekIn) -> PublishedState:
     return _run(request, "seek", ms=payload.position_ms)
 
 
-@router.post("/volume", response=PlayerStateOut, openapi_extra=refusals(503))
-def volume(request: AuthedRequest, payload: VolumeIn) -> dict[str, Any]:
+@router.post("/volume", response=PublishedState, openapi_extra=refusals(503))
+def volume(request: AuthedRequest, payload: VolumeIn) -> PublishedState:
     return _run(request, "set_volume", volume=payload.volume)
 
 
-@router.post("/mode", response=PlayerStateOut, openapi_extra=refusals(503))
-def mode(request: AuthedRequest, payload: ModeIn) -> dict[str, Any]:
+@router.post("/mode", response=PublishedState, openapi_extra=refusals(503))
+def mode(request: AuthedRequest, payload: ModeIn) -> PublishedState:
     return _run(request, "set_mode", mode=payload.mode)
 
 
-@router.post("/playlist", response=PlayerStateOut, openapi_extra=refusals(402, 503))
-def set_playlist(request: AuthedRequest, payload: PlayerPlaylistIn) -> dict[str, Any]:
+@router.post("/playlist", response=PublishedState, openapi_extra=refusals(402, 503))
+def set_playlist(request: AuthedRequest, payload: PlayerPlaylistIn) -> PublishedState:
     if not Playlist.objects.filter(pk=payload.playlist_id).exists():
         raise HttpError(404, "No such playlist.")
     return _run(request, "set_playlist", playlist_id=payload.playlist_id, play=payload.play)

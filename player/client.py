@@ -132,7 +132,7 @@ def state() -> PublishedState | None:
 
 
 def published_state() -> dict[str, Any] | None:
-    """`state()` as the plain dict templates and API schemas read."""
+    """`state()` as a plain dict, for the page shell's templates (`web.context_processors`)."""
     current = state()
     return current.wire() if current is not None else None
 
@@ -330,7 +330,7 @@ def _checked(command: str, params: dict[str, Any], current: PublishedState | Non
     return MusicParams.model_validate(checked)
 
 
-def music_command(*, user: User, command: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+def music_command(*, user: User, command: str, params: dict[str, Any] | None = None) -> PublishedState:
     """Run a music command in the daemon and answer the player's new state.
 
     Starting playback costs CREDIT_COST_PLAYER: the daemon decides and debits (402 when short), so only a press
@@ -349,4 +349,4 @@ def music_command(*, user: User, command: str, params: dict[str, Any] | None = N
     answer = _ask(message, MusicAnswer)
     if answer.status != "ok" or answer.state is None:
         raise PlayError(answer.detail or "The player refused.", answer.code if answer.code >= 400 else 400)
-    return answer.state.wire()
+    return answer.state

@@ -142,7 +142,10 @@ class TrackInfo(Message):
 
 
 class PublishedState(Message):
-    """What the music player tells everyone: the current track, not the whole list (see `tracks_version`)."""
+    """What the music player tells everyone: the current track, not the whole list (see `tracks_version`).
+
+    Also the JSON API's answer to a player command (`player.api`): its fields are defined here only.
+    """
 
     status: Status = "stopped"
     mode: Mode = DEFAULT_MODE
@@ -156,7 +159,7 @@ class PublishedState(Message):
     playlist_name: str = ""
     length: int = 0
     total_duration_ms: int = 0
-    tracks_version: int = 0
+    tracks_version: int = Field(default=0, description="Changes whenever the player's track list changes.")
     ducked: bool = False
 
 
@@ -195,9 +198,3 @@ class PlaybackEnded(Event):
     EVENT: ClassVar[str] = "playback_ended"
     playback_id: str
     sound_id: int | None = None
-
-
-class Toast(Event):
-    EVENT: ClassVar[str] = "toast"
-    message: str
-    level: Literal["info", "success", "warning", "error"] = "info"

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import UserError
 from player import client
+from player.forms import SETTINGS, MusicForm, PageForm
 from playlists.services import tracks_of
 from sounds.models import PlaySource
 from web.toasts import add_toast
@@ -42,40 +43,20 @@ def stop_all(request: AuthedRequest) -> HttpResponse:
     return _done(request, "Stopped every sound.")
 
 
-def _whole(raw: str) -> int:
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise UserError("That is not a number.", 400) from exc
-
-
-MUSIC_PARAMS: dict[str, tuple[str, ...]] = {
-    "play_index": ("index",),
-    "seek": ("position_ms",),
-    "set_playlist": ("playlist_id", "play"),
-}
-
-
 @require_POST
 def music(request: AuthedRequest) -> HttpResponse:
     """The player bar's buttons. Answers with the bar as the player now is (every other browser gets it live)."""
-    command = request.POST.get("command", "")
-    params: dict[str, object] = {}
-    if command == "settings":
+    form = MusicForm(request.POST).checked()
+    result = client.state()
+    if form.command_name == SETTINGS:
         # The bar's mode and volume controls post together; apply what changed.
-        state = client.published_state() or {}
-        mode, volume = request.POST.get("mode", ""), request.POST.get("volume", "")
-        result = state
-        if mode and mode != state.get("mode"):
+        mode, volume = form.cleaned_data["mode"], form.cleaned_data["volume"]
+        if mode and (result is None or mode != result.mode):
             result = client.music_command(user=request.user, command="set_mode", params={"mode": mode})
-        if volume and _whole(volume) != state.get("volume"):
-            params = {"volume": _whole(volume)}
-            result = client.music_command(user=request.user, command="set_volume", params=params)
+        if volume is not None and (result is None or volume != result.volume):
+            result = client.music_command(user=request.user, command="set_volume", params={"volume": volume})
     else:
-        for name in MUSIC_PARAMS.get(command, ()):
-            raw = request.POST.get(name, "")
-            params["ms" if name == "position_ms" else name] = raw == "1" if name == "play" else _whole(raw)
-        result = client.music_command(user=request.user, command=command, params=params)
+        result = client.music_command(user=request.user, command=form.command_name, params=form.params())
     if request.htmx:
         return render(request, "player/_bar.html", {"state": result})
     referer = request.headers.get("referer", "")
@@ -89,8 +70,8 @@ def page(request: AuthedRequest) -> HttpResponse:
 
     The page script re-fetches the `tracks` part when the bar's `tracks_version` moves past the list's.
     """
-    state = client.published_state()
-    context = {"state": state, "tracks": tracks_of(state.get("playlist_id")) if state else []}
-    if request.htmx and request.GET.get("part") == "tracks":
+    state = client.state()
+    context = {"state": state, "tracks": tracks_of(state.playlist_id) if state else []}
+    if request.htmx and PageForm(request.GET).wanted() == "tracks":
         return render(request, "player/page.html#tracks", context)
     return render(request, "player/page.html", context)

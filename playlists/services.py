@@ -11,6 +11,7 @@ from django.db.models import Max
 from accounts.models import User
 from core.errors import UserError
 from live import events
+from live.contexts import PlaylistChanged
 from player import client as commands
 from playlists.models import Playlist, PlaylistSound
 from sounds.models import Sound
@@ -39,7 +40,7 @@ def _changed(playlist: Playlist) -> None:
     playlist_id = playlist.pk
 
     def notify() -> None:
-        events.broadcast("playlist_changed", {"playlist_id": playlist_id})
+        events.broadcast(PlaylistChanged(playlist_id=playlist_id))
 
         commands.playlist_changed(playlist_id)
 
@@ -77,7 +78,7 @@ def delete_playlist(*, playlist: Playlist) -> None:
     playlist.delete()
 
     def notify() -> None:
-        events.broadcast("playlist_changed", {"playlist_id": playlist_id})
+        events.broadcast(PlaylistChanged(playlist_id=playlist_id))
 
         commands.playlist_deleted(playlist_id)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from live import events
+from live.contexts import SoundStatus
 from sounds.models import Sound
 
 
@@ -13,4 +14,4 @@ def sound_changed(sound_id: int) -> None:
         .first()
     )
     if sound is not None:
-        events.broadcast("sound_status", dict(sound))
+        events.broadcast(SoundStatus(**sound))

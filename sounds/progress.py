@@ -11,6 +11,7 @@ import time
 
 from core.redis_client import sync_client
 from live import events
+from live.contexts import JobProgress
 
 BATCH_TTL_S = 24 * 3600
 
@@ -43,10 +44,8 @@ def advance(batch: str | None, *, ok: bool) -> None:
 
 
 def publish(*, kind: str, done: int, total: int, failed: int = 0, current: str = "") -> None:
-    events.send_to_staff(
-        "job_progress",
-        {"kind": kind, "done": done, "total": total, "failed": failed, "current": current, "finished": done >= total},
-    )
+    event = JobProgress(kind=kind, done=done, total=total, failed=failed, current=current, finished=done >= total)
+    events.send_to_staff(event)
 
 
 class Throttled:

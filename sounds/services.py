@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from core import jobs
 from core.errors import UserError
-from live import events
+from live import contexts, events
 from sounds import audio, claims, normalizer, progress
 from sounds.claims import Lost, Outcome
 from sounds.live import sound_changed
@@ -343,16 +343,16 @@ def record_play(*, sound_id: int, user_id: int | None, source: str, user_name: s
             return False  # deleted meanwhile
         played = SoundPlayed.objects.create(sound_id=sound_id, user_id=user_id, source=source)
         sound = Sound.objects.values("name", "play_count").get(pk=sound_id)
-    payload = {
-        "sound_id": sound_id,
-        "sound_name": sound["name"],
-        "play_count": sound["play_count"],
-        "user_id": user_id,
-        "user_name": user_name,
-        "source": source,
-        "played_at": played.played_at.isoformat(),
-        "playback_id": playback_id,
-    }
+    event = contexts.SoundPlayed(
+        sound_id=sound_id,
+        sound_name=sound["name"],
+        play_count=sound["play_count"],
+        user_id=user_id,
+        user_name=user_name,
+        source=source,
+        played_at=played.played_at,
+        playback_id=playback_id,
+    )
     transaction.on_commit(plays_changed)
-    transaction.on_commit(lambda: events.broadcast("sound_played", payload))
+    transaction.on_commit(lambda: events.broadcast(event))
     return True

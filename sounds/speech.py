@@ -21,6 +21,7 @@ from core import jobs
 from credits import services as credits
 from credits.models import CreditAction, CreditTransaction
 from live import events
+from live.contexts import LibraryChanged, Toast
 from sounds import audio, claims, tts
 from sounds.claims import Lost, Outcome
 from sounds.models import ACTIVE, JobState, Sound, SoundType, TtsJob, clean_name, humanize, inside, originals_dir
@@ -183,7 +184,7 @@ def _refund(job: TtsJob, reason: str) -> None:
 
 def _tell_failed(job: TtsJob, reason: str) -> None:
     message = f"{reason} Your credits were refunded."
-    events.send_to_user(job.user_id, "toast", {"message": message, "level": "error"})
+    events.send_to_user(job.user_id, Toast(message=message, level="error"))
 
 
 # --- Process ----------------------------------------------------------------------------------------------
@@ -226,8 +227,8 @@ def _run(job: TtsJob) -> None:
         return
     _update(job, status=JobState.DONE, sound=sound, error="")
     message = f"“{sound.name}” is ready on the board."
-    events.send_to_user(job.user_id, "toast", {"message": message, "level": "success"})
-    events.broadcast("library_changed", {})
+    events.send_to_user(job.user_id, Toast(message=message, level="success"))
+    events.broadcast(LibraryChanged())
 
 
 # --- Sweep ------------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from celery import Task, shared_task
 from django.conf import settings
 
 from live import events
+from live.contexts import LibraryChanged, ScanReport
 from sounds import progress, scanner, speech
 from sounds.claims import Lost, Outcome
 from sounds.live import sound_changed
@@ -83,9 +84,9 @@ def scan_task(self: Task[Any, Any], *, scan_id: int) -> dict[str, int] | str:
         logger.warning("Scan %s was taken over by another run; this one stops", scan_id)
         return "lost"
     queue_normalization(result.new_sound_ids, user_id=claimed.started_by_id)
-    events.send_to_staff("scan_report", {"report": result.as_dict(), "counts": result.counts()})
+    events.send_to_staff(ScanReport(report=result.as_dict(), counts=result.counts()))
     if result.added or result.deleted or result.updated:
-        events.broadcast("library_changed", {})
+        events.broadcast(LibraryChanged())
     return result.counts()
 
 

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import pytest
 from asgiref.sync import sync_to_async
 
 from accounts.tests.factories import UserFactory
 from live import events, presence
+from live.contexts import LiveContext, Toast, UserCreditsChanged, UserMessage
 from live.tests.sockets import connect, receive_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Forged(LiveContext):
+    EVENT: ClassVar[str] = "../base"
 
 
 async def test_an_anonymous_websocket_is_refused():
@@ -35,12 +42,13 @@ async def test_a_user_gets_their_own_events_and_never_anothers():
     ws_bob, ok_b = await connect(bob)
     assert ok_a
     assert ok_b
-    await events.asend_to_user(alice.pk, "user_credits_changed", {"before": 25, "after": 24, "action": "test"})
+    credits = UserCreditsChanged(before=25, after=24, amount=-1, action="test", action_label="Test")
+    await events.asend_to_user(alice.pk, credits)
     frame = await receive_until(ws_alice, "credit-balance")
     assert ">24</span>" in frame
     assert 'hx-swap-oob="true"' in frame
     # Bob's socket sees nothing of it: a marker event sent to him afterwards arrives first.
-    await events.asend_to_user(bob.pk, "toast", {"message": "marker-for-bob"})
+    await events.asend_to_user(bob.pk, Toast(message="marker-for-bob"))
     bob_frame = await receive_until(ws_bob, "toasts")
     assert "marker-for-bob" in bob_frame
     assert await ws_bob.receive_nothing(timeout=0.2)
@@ -51,7 +59,7 @@ async def test_a_user_gets_their_own_events_and_never_anothers():
 async def test_a_broadcast_reaches_everyone():
     users = [await sync_to_async(UserFactory.create)() for _ in range(3)]
     sockets = [(await connect(u))[0] for u in users]
-    await events.abroadcast("toast", {"message": "hello room"})
+    await events.abroadcast(Toast(message="hello room"))
     for ws in sockets:
         assert "hello room" in await receive_until(ws, "hello room")
         await ws.disconnect()
@@ -60,9 +68,8 @@ async def test_a_broadcast_reaches_everyone():
 async def test_event_context_is_escaped_in_the_rendered_html():
     user = await sync_to_async(UserFactory.create)()
     ws, _ = await connect(user)
-    await events.asend_to_user(
-        user.pk, "user_message", {"sender_name": "<b>x</b>", "message": "<img src=x onerror=alert(1)>"}
-    )
+    forged = UserMessage(sender_id=1, sender_name="<b>x</b>", message="<img src=x onerror=alert(1)>")
+    await events.asend_to_user(user.pk, forged)
     frame = await receive_until(ws, "says")
     assert "<img src=x" not in frame
     assert "&lt;img src=x onerror=alert(1)&gt;" in frame
@@ -105,4 +112,4 @@ async def test_disabling_a_user_closes_their_open_websockets():
 
 def test_event_names_cannot_point_outside_the_live_templates():
     with pytest.raises(ValueError, match="Invalid event name"):
-        events.broadcast("../base", {})
+        events.broadcast(Forged())

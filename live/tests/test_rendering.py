@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import ClassVar
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
@@ -11,7 +12,12 @@ from django.template.loader import render_to_string
 
 from accounts.tests.factories import UserFactory
 from live import events, rendering
+from live.contexts import LiveContext, ScanReport, Toast
 from live.tests.sockets import connect, receive_until
+
+
+class NoTemplate(LiveContext):
+    EVENT: ClassVar[str] = "no_such_template"
 
 
 @pytest.fixture
@@ -33,7 +39,7 @@ async def test_an_event_to_many_sockets_in_one_process_is_rendered_once(render_c
     users = [await sync_to_async(UserFactory.create)() for _ in range(4)]
     sockets = [(await connect(u))[0] for u in users]
     sockets.append((await connect(users[0]))[0])  # a second tab of one user
-    await events.abroadcast("toast", {"message": "once for everyone", "level": "success"})
+    await events.abroadcast(Toast(message="once for everyone", level="success"))
     for ws in sockets:
         frame = await receive_until(ws, "once for everyone")
         assert "toast--success" in frame
@@ -47,7 +53,7 @@ async def test_two_events_with_the_same_content_are_rendered_each(render_counts)
     user = await sync_to_async(UserFactory.create)()
     ws, _ = await connect(user)
     for _ in range(2):
-        await events.asend_to_user(user.pk, "toast", {"message": "twice"})
+        await events.asend_to_user(user.pk, Toast(message="twice"))
         await receive_until(ws, "twice")
     assert render_counts["live/toast.html"] == 2
     await ws.disconnect()
@@ -64,18 +70,18 @@ def test_sending_an_event_needs_no_templates(settings, monkeypatch):
     layer = get_channel_layer()
     inbox = async_to_sync(layer.new_channel)()
     async_to_sync(layer.group_add)(events.STAFF, inbox)
-    events.send_to_staff("scan_report", {"added": 3})
+    events.send_to_staff(ScanReport(report={"added": ["a.wav"]}, counts={"added": 1}))
     message = async_to_sync(layer.receive)(inbox)
     async_to_sync(layer.group_discard)(events.STAFF, inbox)
     assert message["type"] == "live.event"
     assert message["event"] == "scan_report"
-    assert message["context"] == {"added": 3}
+    assert message["context"] == {"report": {"added": ["a.wav"]}, "counts": {"added": 1}}
     assert len(message["id"]) == 32
     assert "html" not in message
 
 
 def test_an_event_that_cannot_be_rendered_is_skipped_not_sent(caplog):
-    message = events.message("no_such_template", {})
+    message = events.message(NoTemplate())
     assert rendering.html_for(message) == ""
     assert "Could not render live event" in caplog.text
 

@@ -22,11 +22,12 @@ from django.conf import settings
 from core.redis_client import sync_client
 from credits import services as credits
 from credits.models import CreditAction
+from live.contexts import Toast
 from player import machine
 from player.daemon.engine import Engine, Playback
 from player.daemon.publish import publish_event
 from player.models import SavedPlayerState
-from player.protocol import STATE_KEY, MusicAnswer, MusicCommand, PlayerStateChanged, PublishedState, Toast
+from player.protocol import STATE_KEY, MusicAnswer, MusicCommand, PlayerStateChanged, PublishedState
 from playlists.models import Playlist
 from playlists.services import main_playlist
 from sounds.services import record_play

@@ -7,8 +7,9 @@ renders nothing, which is why it runs without templates or static files.
 from __future__ import annotations
 
 from live import events
+from live.contexts import LiveContext
 from player.protocol import Event
 
 
-async def publish_event(event: Event) -> None:
-    await events.abroadcast(event.EVENT, event.wire())
+async def publish_event(event: Event | LiveContext) -> None:
+    await events.abroadcast(event)

@@ -4,16 +4,20 @@ from typing import Any
 
 from django import template
 
-from player.protocol import MAX_VOLUME, MIN_VOLUME, MODES
+from player.forms import MODE_CHOICES
+from player.protocol import MAX_VOLUME, MIN_VOLUME, PublishedState, TrackInfo
 
 register = template.Library()
 
 
 @register.filter
-def current_track(state: dict[str, Any] | None) -> dict[str, Any] | None:
+def current_track(state: PublishedState | dict[str, Any] | None) -> TrackInfo | dict[str, Any] | None:
+    """The track playing: a published state names it; a page's dict may carry the list and an index instead."""
     if not state:
         return None
-    if "current_track" in state:  # the published state names it; the list itself is not published
+    if isinstance(state, PublishedState):
+        return state.current_track
+    if "current_track" in state:  # the published state as a dict (the page shell's)
         track: dict[str, Any] | None = state["current_track"]
         return track
     index, tracks = state.get("current_index"), state.get("tracks") or []
@@ -25,12 +29,9 @@ def percent(position: int | None, duration: int | None) -> float:
     return round(100 * (position or 0) / duration, 1) if duration else 0.0
 
 
-# The protocol's modes, labelled from their names ("loop_one" → "Loop one"): one list for API, daemon and pages.
-MODE_CHOICES: list[tuple[str, str]] = [(mode, mode.replace("_", " ").capitalize()) for mode in MODES]
-
-
 @register.simple_tag
 def player_modes() -> list[tuple[str, str]]:
+    """The protocol's modes with their labels (`player.forms.MODE_CHOICES`): the bar offers what the form takes."""
     return MODE_CHOICES
 
 
