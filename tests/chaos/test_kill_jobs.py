@@ -1,0 +1,85 @@
+"""kill -9 a worker in the middle of a job: after a restart and the sweeps, every job ends and is paid right."""
+
+from __future__ import annotations
+
+import pytest
+
+from accounts.models import User
+from accounts.tests.factories import UserFactory
+from credits.services import adjust
+from extraction import services as extraction
+from extraction.models import Extraction, Status
+from extraction.tests.media_server import MediaServer
+from sounds import audio
+from sounds.models import JobState
+from sounds.services import queue_normalization
+from sounds.tests import media
+from sounds.tests.factories import SoundFactory
+from tests.chaos.harness import Stack, pids_gone, wait_for
+from tests.chaos.invariants import assert_nothing_lost, jobs_settled, sweep_as_beat
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def funded_user(credits: int = 20) -> User:
+    """A user whose whole balance came through the ledger, so the ledger must always sum to it."""
+    user = UserFactory.create(credits=0)
+    adjust(user=user, amount=credits, reason="chaos test")
+    return user
+
+
+def test_an_extractor_killed_mid_download_ends_its_job_after_a_restart(stack: Stack, media_server: MediaServer):
+    stack.start_worker("extractor", "extraction")
+    user = funded_user()
+    job = extraction.submit(user=user, url=f"{media_server.base}/slow/long.mp3")
+
+    def downloading() -> bool:
+        job.refresh_from_db()
+        return job.stage == "downloading" and any(p.startswith("/slow/") for p in media_server.hits)
+
+    wait_for(downloading, "the download to be under way")
+    orphans = stack.kill("extractor")
+    wait_for(lambda: pids_gone(orphans), "yt-dlp to die with its worker")
+    assert list((stack.sounds_root / "temp").iterdir()), "the dead run's work folder is there to be cleaned"
+
+    stack.restart("extractor")
+    swept = sweep_as_beat()
+    assert swept["extraction"] == {"retried": 1, "failed": 0, "requeued": 0}
+    wait_for(jobs_settled, "the job to end", timeout=90, every=0.2)
+    sweep_as_beat()
+
+    job.refresh_from_db()
+    assert job.status == Status.COMPLETED, job.error
+    assert job.attempts == 2
+    assert Extraction.objects.count() == 1
+    assert_nothing_lost([user], stack.sounds_root)
+
+
+def test_a_worker_killed_mid_normalization_ends_the_job_after_a_restart(stack: Stack):
+    stack.start_worker("worker", "default,audio")
+    original = media.tone(stack.sounds_root / "originals" / "soundboard" / "long hum.wav", 120.0, freq=180)
+    sound = SoundFactory.create(
+        filename=original.name, duration=120_000, size=original.stat().st_size, hash=audio.file_hash(original)
+    )
+    queue_normalization([sound.pk])
+    # The kill lands in ffmpeg's render, the moment a half-written file exists beside the normalized ones.
+    parts = stack.sounds_root / "normalized" / "soundboard"
+    wait_for(lambda: list(parts.glob(".part-*")), "the normalizer to start writing", timeout=60)
+    orphans = stack.kill("worker")
+    wait_for(lambda: pids_gone(orphans), "the dead worker's ffmpeg to finish", timeout=60)
+    sound.refresh_from_db()
+    assert sound.normalization_status == JobState.PROCESSING  # what the dead worker left: nobody will finish it
+
+    stack.restart("worker")
+    assert sweep_as_beat()["sounds"]["normalize"] == {"retried": 1, "failed": 0, "requeued": 0}
+    wait_for(jobs_settled, "the normalization to end", timeout=90, every=0.2)
+    sweep_as_beat()
+
+    sound.refresh_from_db()
+    assert sound.normalization_status == JobState.DONE, sound.normalization_error
+    assert sound.is_normalized
+    assert sound.normalization_attempts == 2
+    normalized = sound.safe_normalized_path()
+    assert normalized is not None
+    assert audio.probe(normalized).duration_ms > 119_000
+    assert_nothing_lost([], stack.sounds_root)
