@@ -27,5 +27,6 @@ def test_a_private_address_is_refused_on_the_page(new_context):
     page.goto("/extractions/")
     page.fill("input[name=url]", "http://169.254.169.254/latest/meta-data/")
     page.get_by_test_id("extract").click()
-    expect(page.locator(".field__error")).to_contain_text("private network")
+    # Refused like every refusal of a page: a toast with the reason, nothing charged.
+    expect(page.locator(".toast").filter(has_text="private network")).to_be_visible()
     expect(page.get_by_test_id("credit-balance")).to_have_text("25")
