@@ -7,6 +7,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from credits.forms import HistoryFilterForm
 from credits.models import CreditAction, CreditTransaction
 from web.types import AuthedRequest
 
@@ -15,13 +16,12 @@ PAGE_SIZE = 25
 
 @require_GET
 def history(request: AuthedRequest) -> HttpResponse:
-    action = request.GET.get("action", "")
+    query = HistoryFilterForm(request.GET)
+    action = query.action_value()
     qs = CreditTransaction.objects.for_user(request.user.pk)
-    if action in CreditAction.values:
+    if action:
         qs = qs.filter(action=action)
-    else:
-        action = ""
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(qs, PAGE_SIZE).get_page(query.page_number())
     context = {
         "page_obj": page,
         "transactions": page.object_list,

@@ -9,7 +9,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from playlists import services
-from playlists.forms import PlaylistForm
+from playlists.forms import (
+    AddSoundForm,
+    DetailPartForm,
+    MoveForm,
+    PickerForm,
+    PlaylistForm,
+    ReorderForm,
+    checked,
+)
 from playlists.models import Playlist
 from sounds.models import Sound
 from web.toasts import add_toast
@@ -42,13 +50,6 @@ def _items_response(request: AuthedRequest, playlist: Playlist, toast: str = "")
     return redirect("playlists:detail", playlist_id=playlist.pk)
 
 
-def _int(value: str, refusal: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise services.PlaylistError(refusal) from None
-
-
 # A PlaylistError (a UserError) raised here is answered by web.refusals: a toast for htmx, a message and a
 # redirect back otherwise.
 
@@ -72,7 +73,7 @@ def playlist_list(request: AuthedRequest) -> HttpResponse:
 @require_GET
 def detail(request: AuthedRequest, playlist_id: int) -> HttpResponse:
     playlist = get_object_or_404(Playlist, pk=playlist_id)
-    if request.htmx and request.GET.get("part") == "items":
+    if request.htmx and DetailPartForm(request.GET).wanted() == "items":
         return render(request, "playlists/detail.html#items", _detail_context(request, playlist))
     return render(request, "playlists/detail.html", _detail_context(request, playlist))
 
@@ -101,7 +102,7 @@ def delete(request: AuthedRequest, playlist_id: int) -> HttpResponse:
 @require_POST
 def add(request: AuthedRequest, playlist_id: int) -> HttpResponse:
     playlist = _editable(request, playlist_id)
-    sound_id = _int(request.POST.get("sound_id", ""), "Pick a sound to add.")
+    sound_id = checked(AddSoundForm(request.POST)).cleaned_data["sound_id"]
     item = services.add_sound(playlist=playlist, sound_id=sound_id)
     return _items_response(request, playlist, f"Added “{item.sound.name}”.")
 
@@ -116,9 +117,7 @@ def remove(request: AuthedRequest, playlist_id: int, item_id: int) -> HttpRespon
 @require_POST
 def move(request: AuthedRequest, playlist_id: int, item_id: int) -> HttpResponse:
     playlist = _editable(request, playlist_id)
-    offset = {"up": -1, "down": 1}.get(request.POST.get("direction", ""))
-    if offset is None:
-        raise services.PlaylistError("Move up or down.")
+    offset = checked(MoveForm(request.POST)).offset()
     services.move(playlist=playlist, item_id=item_id, offset=offset)
     return _items_response(request, playlist)
 
@@ -126,7 +125,7 @@ def move(request: AuthedRequest, playlist_id: int, item_id: int) -> HttpResponse
 @require_POST
 def reorder(request: AuthedRequest, playlist_id: int) -> HttpResponse:
     playlist = _editable(request, playlist_id)
-    ids = [_int(i, "The order must be a list of entry ids.") for i in request.POST.getlist("item")]
+    ids = checked(ReorderForm(request.POST)).cleaned_data["item"]
     services.reorder(playlist=playlist, item_ids=ids)
     return _items_response(request, playlist, "Order saved.")
 
@@ -134,7 +133,7 @@ def reorder(request: AuthedRequest, playlist_id: int) -> HttpResponse:
 @require_GET
 def picker(request: AuthedRequest, playlist_id: int) -> HttpResponse:
     playlist = _editable(request, playlist_id)
-    query = request.GET.get("q", "")[:100]
+    query = PickerForm(request.GET).query()
     sounds = Sound.objects.search(query).sorted_by("name").only("id", "name", "duration", "type")[:20] if query else []
     return render(
         request, "playlists/detail.html#picker_results", {"playlist": playlist, "results": sounds, "q": query}

@@ -17,6 +17,8 @@ class LibraryFilterForm(forms.Form):
     )
     sort = forms.ChoiceField(required=False, choices=Sort.choices, label="Sort by")
     page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
+    # Asked by the infinite-scroll sentinel: the next cards only, not the whole result block.
+    more = forms.BooleanField(required=False)
 
     def values(self) -> dict[str, Any]:
         """The filters to apply; invalid parts fall back to their defaults instead of failing the page."""
@@ -26,7 +28,18 @@ class LibraryFilterForm(forms.Form):
             "types": data.get("types") or [],
             "sort": data.get("sort") or Sort.NAME,
             "page": data.get("page") or 1,
+            # Not a filter: the sentinel's flag holds even when a filter in its URL is bad.
+            "more": bool(self.cleaned_data.get("more")),
         }
+
+
+class NormalizeAllForm(forms.Form):
+    """Staff's "normalize everything": `force=1` redoes sounds already normalized too."""
+
+    force = forms.CharField(required=False, max_length=10)
+
+    def forced(self) -> bool:
+        return self.is_valid() and self.cleaned_data["force"] == "1"
 
 
 class MultipleFileInput(forms.ClearableFileInput):

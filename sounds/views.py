@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.errors import UserError
 from sounds import scanner, services, speech, uploads
-from sounds.forms import LibraryFilterForm, RenameForm, TtsForm, UploadForm
+from sounds.forms import LibraryFilterForm, NormalizeAllForm, RenameForm, TtsForm, UploadForm
 from sounds.models import Sort, Sound, SoundPlayed, SoundType
 from sounds.upload_handlers import refusal
 from web.decorators import staff_required
@@ -82,7 +82,7 @@ def library(request: AuthedRequest) -> HttpResponse:
     context = library_page(request)
     if request.htmx and not request.htmx.boosted:
         # The infinite-scroll sentinel asks for the next cards only; filters replace the whole result block.
-        partial = "page" if request.GET.get("more") else "results"
+        partial = "page" if LibraryFilterForm(request.GET).values()["more"] else "results"
         return render(request, f"sounds/library.html#{partial}", context)
     context["upload_form"] = UploadForm()
     context["plan"] = request.user.plan
@@ -191,7 +191,7 @@ def normalize(request: AuthedRequest, sound_id: int) -> HttpResponse:
 @staff_required
 @require_POST
 def normalize_all(request: AuthedRequest) -> HttpResponse:
-    force = request.POST.get("force") == "1"
+    force = NormalizeAllForm(request.POST).forced()
     qs = Sound.objects.all() if force else Sound.objects.needing_normalization()
     ids = list(qs.values_list("pk", flat=True))
     if not ids:
