@@ -80,7 +80,10 @@ def test_a_worker_killed_mid_download_never_leaves_the_job_processing(test_confi
             job.refresh_from_db()
             if job.stage == "downloading" and any(p.startswith("/slow/") for p in media_server.hits):
                 break
-            assert time.monotonic() < deadline, "the download never started"
+            assert time.monotonic() < deadline, (
+                f"the download never started: {job.status}/{job.stage}/{job.error!r}, "
+                f"worker alive: {proc.poll() is None}"
+            )
             time.sleep(0.05)
         for child in _children(proc.pid):
             os.kill(child, signal.SIGKILL)
