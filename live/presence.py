@@ -16,7 +16,7 @@ from typing import Any
 import redis.asyncio as aredis
 from django.conf import settings
 
-from core.redis_client import sync_client
+from core.redis_client import async_client, sync_client
 
 KEY = "sb:presence"
 
@@ -29,7 +29,7 @@ def _async_client() -> aredis.Redis:
     loop = asyncio.get_running_loop()
     client = _async_clients.get(loop)
     if client is None:
-        client = _async_clients[loop] = aredis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
+        client = _async_clients[loop] = async_client(decode_responses=True)
     return client
 
 

@@ -13,6 +13,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 from django.utils.csp import CSP
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from ratelimits.rates import RateError, parse_rate
 
@@ -163,7 +164,9 @@ CHANNEL_LAYERS = {
         "CONFIG": {
             # redis-py 8 reads with a 5 s socket timeout by default, the same as channels-redis's blocking
             # receive: an idle consumer would time out on every poll. Give reads room beyond that.
-            "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
+            # After a Redis restart every pooled connection is dead, and without a retry each one fails one
+            # command (a player's answer, a socket's read) before it is replaced: retry once on a fresh one.
+            "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "retry_on_error": [RedisConnectionError]}],
             "prefix": "sb:asgi",
             # A busy fan-out must not drop events for slow tabs too early.
             "capacity": 1000,

@@ -16,12 +16,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-import redis.asyncio as aredis
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
-from django.conf import settings
 from django.db import close_old_connections, transaction
 
+from core.redis_client import async_client
 from credits import services as credits
 from player.daemon.engine import Engine, Output, Playback
 from player.daemon.music import TICK_S, MusicRuntime
@@ -167,7 +166,7 @@ class PlayerRuntime:
 
     # --- the process ------------------------------------------------------------------------------------
     async def _heartbeat(self) -> None:
-        client = aredis.Redis.from_url(settings.REDIS_URL)
+        client = async_client()
         try:
             while not self.stopping.is_set():
                 try:

@@ -4,28 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.models import User
-from accounts.tests.factories import UserFactory
-from credits.services import adjust
 from extraction import services as extraction
 from extraction.models import Extraction, Status
 from extraction.tests.media_server import MediaServer
 from sounds import audio
 from sounds.models import JobState
 from sounds.services import queue_normalization
-from sounds.tests import media
-from sounds.tests.factories import SoundFactory
+from tests.chaos.common import funded_user, new_sound
 from tests.chaos.harness import Stack, pids_gone, wait_for
 from tests.chaos.invariants import assert_nothing_lost, jobs_settled, sweep_as_beat
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def funded_user(credits: int = 20) -> User:
-    """A user whose whole balance came through the ledger, so the ledger must always sum to it."""
-    user = UserFactory.create(credits=0)
-    adjust(user=user, amount=credits, reason="chaos test")
-    return user
 
 
 def test_an_extractor_killed_mid_download_ends_its_job_after_a_restart(stack: Stack, media_server: MediaServer):
@@ -57,10 +46,7 @@ def test_an_extractor_killed_mid_download_ends_its_job_after_a_restart(stack: St
 
 def test_a_worker_killed_mid_normalization_ends_the_job_after_a_restart(stack: Stack):
     stack.start_worker("worker", "default,audio")
-    original = media.tone(stack.sounds_root / "originals" / "soundboard" / "long hum.wav", 120.0, freq=180)
-    sound = SoundFactory.create(
-        filename=original.name, duration=120_000, size=original.stat().st_size, hash=audio.file_hash(original)
-    )
+    sound = new_sound(stack.sounds_root, "long hum", 120.0, freq=180)
     queue_normalization([sound.pk])
     # The kill lands in ffmpeg's render, the moment a half-written file exists beside the normalized ones.
     parts = stack.sounds_root / "normalized" / "soundboard"
