@@ -13,29 +13,14 @@ import random
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from benchmarks.harness import percentile
-from tests.cluster.harness import Cluster, postgres_answers, running_cluster
+from tests.cluster.harness import Cluster, play, postgres_answers, running_cluster
 
 USERS = 100
 SECONDS = 60.0
 CREDITS = 1000
-
-
-def _play(url: str, token: str, sound_id: int) -> int:
-    request = urllib.request.Request(
-        f"{url}/api/v1/sounds/play/{sound_id}", method="POST", headers={"Authorization": f"Bearer {token}"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=15) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
-    except OSError:
-        return 0
 
 
 def _users(cluster: Cluster) -> list[tuple[int, str]]:
@@ -90,7 +75,7 @@ def main() -> None:
             web = ["a", "b"][index % 2]
             while time.monotonic() < stop_at:
                 start = time.perf_counter()
-                status = _play(cluster.urls[web], token, cluster.sound_id)
+                status = play(cluster.urls[web], token, cluster.sound_id)
                 elapsed = (time.perf_counter() - start) * 1000
                 with lock:
                     statuses[status] = statuses.get(status, 0) + 1

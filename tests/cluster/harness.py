@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -165,3 +166,17 @@ def running_cluster(workdir: Path, extra_env: dict[str, str] | None = None) -> I
                     proc.kill()
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+
+
+def play(url: str, token: str, sound_id: int) -> int:
+    """POST a play as a program would; the status, or 0 when no answer came (the process died under us)."""
+    request = urllib.request.Request(
+        f"{url}/api/v1/sounds/play/{sound_id}", method="POST", headers={"Authorization": f"Bearer {token}"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+    except OSError:
+        return 0  # no answer at all: the web process died under us

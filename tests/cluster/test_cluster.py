@@ -12,20 +12,7 @@ from collections import Counter
 
 from websockets.sync.client import connect
 
-from tests.cluster.harness import Cluster
-
-
-def _play(url: str, token: str, sound_id: int) -> int:
-    request = urllib.request.Request(
-        f"{url}/api/v1/sounds/play/{sound_id}", method="POST", headers={"Authorization": f"Bearer {token}"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=15) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
-    except OSError:
-        return 0  # no answer at all: the web process died under us
+from tests.cluster.harness import Cluster, play
 
 
 def _ledger(cluster: Cluster, user_id: int) -> dict[str, int]:
@@ -55,7 +42,7 @@ def test_plays_through_both_web_processes_debit_exactly(cluster: Cluster):
     def click(pk: int, token: str) -> None:
         for n in range(20):  # more clicks than credits: the last ones must be refused with 402, free
             web = cluster.urls["a" if n % 2 else "b"]
-            answers[pk][_play(web, token, cluster.sound_id)] += 1
+            answers[pk][play(web, token, cluster.sound_id)] += 1
 
     threads = [threading.Thread(target=click, args=(pk, token)) for pk, token, _ in users]
     for thread in threads:
@@ -77,7 +64,7 @@ def test_a_play_through_one_web_process_reaches_a_browser_on_the_other(cluster: 
     with connect(
         f"{b}/ws/live/", additional_headers={"Cookie": f"sessionid={cookie}", "Origin": cluster.urls["b"]}
     ) as socket:
-        assert _play(cluster.urls["a"], token, cluster.sound_id) == 200
+        assert play(cluster.urls["a"], token, cluster.sound_id) == 200
         deadline = time.monotonic() + 10
         while True:
             frame = str(socket.recv(timeout=max(0.1, deadline - time.monotonic())))
@@ -115,7 +102,7 @@ def test_killing_a_web_process_under_load_loses_no_credit(cluster: Cluster):
     def click(pk: int, token: str) -> None:
         for n in range(30):
             web = cluster.urls["a" if n % 2 else "b"]
-            status = _play(web, token, cluster.sound_id)
+            status = play(web, token, cluster.sound_id)
             with lock:
                 answers[pk][status] += 1
                 if sum(sum(c.values()) for c in answers.values()) >= 12:
