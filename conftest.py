@@ -23,7 +23,7 @@ from django.test import Client
 from accounts.models import Plan, User
 from accounts.plans import seed_plans
 from accounts.tests.factories import UserFactory
-from player.client import is_online
+from player.client import heartbeat
 from soundboard.celery import app
 
 
@@ -190,7 +190,8 @@ def start_player(output_dir: Path, log_path: Path, sounds_root: Path) -> subproc
             stderr=subprocess.STDOUT,
         )
     deadline = time.monotonic() + 30
-    while not is_online():  # the player's own heartbeat says it is ready
+    # This process's own heartbeat says it is ready (a killed predecessor's lingers until it expires).
+    while (beat := heartbeat()) is None or beat.pid != proc.pid:
         if proc.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError(f"The player did not start:\n{log_path.read_text()}")
         time.sleep(0.05)

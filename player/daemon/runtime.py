@@ -223,13 +223,15 @@ class PlayerRuntime:
         for sig in (signal.SIGTERM, signal.SIGINT):
             self.loop.add_signal_handler(sig, self.stopping.set)
         logger.info("Player started (output: %s)", self.output.mode)
-        heartbeat = asyncio.create_task(self._heartbeat())
         try:
             await self.music.start()
         except Exception:
             logger.exception("Could not restore the music player; starting empty")
         receiver = asyncio.create_task(self._receive_forever())
         ticker = asyncio.create_task(self._tick_forever())
+        # The heartbeat says "ready": only now, with the music restored and commands being read. Beating from the
+        # start let the web send commands that waited past their deadline while the player was still restoring.
+        heartbeat = asyncio.create_task(self._heartbeat())
         await self.stopping.wait()
         for task in (receiver, ticker):
             task.cancel()

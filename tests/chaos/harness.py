@@ -8,6 +8,7 @@ events, and reaches the private broker through `Stack.celery` (see `tests/chaos/
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -165,13 +166,16 @@ class Stack:
         self.output_dir.mkdir(parents=True, exist_ok=True)
         self.argv["player"] = [sys.executable, "manage.py", "run_player", "--output", f"file:{self.output_dir}"]
         self._spawn("player")
-        wait_for(lambda: self.alive("player") and self.player_online(), "the player's heartbeat")
+        # This process's own heartbeat: after a kill -9 the dead one's lingers until its expiry.
+        pid = self.procs["player"].pid
+        wait_for(lambda: self.alive("player") and self.player_online(pid), "the player's heartbeat")
 
-    def player_online(self) -> bool:
+    def player_online(self, pid: int | None = None) -> bool:
         try:
-            return self.redis.client().get(HEARTBEAT_KEY) is not None
+            raw = self.redis.client().get(HEARTBEAT_KEY)
         except redis.RedisError:
             return False
+        return raw is not None and (pid is None or json.loads(raw).get("pid") == pid)
 
     def start_web(self) -> None:
         port = free_port()
