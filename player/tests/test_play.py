@@ -191,3 +191,9 @@ def test_a_killed_player_is_offline_and_a_restart_brings_it_back(player_process,
     player_process.proc = start_player(player_process.output_dir, player_process.log_path, player_process.sounds_root)
     assert authed_client.post(f"/api/v1/sounds/play/{horn.pk}").status_code == 200
     assert balance(user) == 24
+    # The new player records the play right after answering: wait for it, so the test ends with the player idle
+    # (on PostgreSQL the teardown's TRUNCATE deadlocked with that write).
+    deadline = time.monotonic() + 10
+    while not SoundPlayed.objects.filter(sound=horn).exists():
+        assert time.monotonic() < deadline, "the restarted player never recorded the play"
+        time.sleep(0.05)
