@@ -23,7 +23,7 @@ import redis
 from sounds.tests import media
 
 ROOT = Path(__file__).resolve().parents[2]
-CLUSTER_REDIS_URL = "redis://127.0.0.1:6379/6"
+CLUSTER_REDIS_URL = os.environ.get("CLUSTER_REDIS_URL", "redis://127.0.0.1:6379/6")
 PG = ("127.0.0.1", 5432)
 
 

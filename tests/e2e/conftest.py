@@ -17,7 +17,8 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
-E2E_REDIS_URL = "redis://127.0.0.1:6379/10"
+# Overridable so that several checkouts can run browser tests side by side on one Redis.
+E2E_REDIS_URL = os.environ.get("E2E_REDIS_URL", "redis://127.0.0.1:6379/10")
 # The flags a closed network needs: without them chromium keeps calling home and stalls.
 CHROMIUM_ARGS = [
     "--no-sandbox",
