@@ -25,6 +25,7 @@ from dashboard.api import router as dashboard_router
 from extraction.api import admin_router as extraction_admin_router
 from extraction.api import router as extraction_router
 from live.api import router as socket_router
+from player.api import quiet_router
 from player.api import router as player_router
 from playlists.api import router as playlists_router
 from sounds.api import files_router
@@ -133,6 +134,7 @@ api.add_router("/files/", files_router)
 api.add_router("/credits/", credits_router)
 api.add_router("/playlists/", playlists_router)
 api.add_router("/player/", player_router)
+api.add_router("/", quiet_router)
 api.add_router("/dashboard/", dashboard_router)
 api.add_router("/extractions/", extraction_router)
 api.add_router("/admin/", extraction_admin_router)

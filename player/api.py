@@ -6,14 +6,17 @@ Every number a client sends is bounded in its schema (so the documented bodies s
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
+from django.conf import settings
 from ninja import Path, Router, Schema
 from ninja.errors import HttpError
 from pydantic import BeforeValidator, Field
 
 from api.errors import refusals
-from player import client
+from player import client, quiet
+from player.models import QuietWindow
 from player.protocol import (
     MAX_ID,
     MAX_POSITION_MS,
@@ -29,6 +32,7 @@ from playlists.services import tracks_of
 from web.types import AuthedRequest
 
 router = Router(tags=["player"])
+quiet_router = Router(tags=["quiet hours"])
 
 
 def _within(low: int, high: int, message: str) -> BeforeValidator:
@@ -93,7 +97,7 @@ def state(request: AuthedRequest) -> PlayerStateWithTracksOut:
     return PlayerStateWithTracksOut(**dict(current), online=client.is_online(), tracks=tracks)
 
 
-@router.post("/play", response=PublishedState, openapi_extra=refusals(402, 503))
+@router.post("/play", response=PublishedState, openapi_extra=refusals(402, 423, 503))
 def play(request: AuthedRequest) -> PublishedState:
     return _run(request, "play")
 
@@ -108,17 +112,17 @@ def stop(request: AuthedRequest) -> PublishedState:
     return _run(request, "stop")
 
 
-@router.post("/next", response=PublishedState, openapi_extra=refusals(402, 503))
+@router.post("/next", response=PublishedState, openapi_extra=refusals(402, 423, 503))
 def next_track(request: AuthedRequest) -> PublishedState:
     return _run(request, "next")
 
 
-@router.post("/previous", response=PublishedState, openapi_extra=refusals(402, 503))
+@router.post("/previous", response=PublishedState, openapi_extra=refusals(402, 423, 503))
 def previous(request: AuthedRequest) -> PublishedState:
     return _run(request, "previous")
 
 
-@router.post("/play/{index}", response=PublishedState, openapi_extra=refusals(402, 503))
+@router.post("/play/{index}", response=PublishedState, openapi_extra=refusals(402, 423, 503))
 def play_index(request: AuthedRequest, index: Annotated[int, Path(ge=0, le=MAX_TRACK_INDEX)]) -> PublishedState:
     return _run(request, "play_index", index=index)
 
@@ -138,8 +142,48 @@ def mode(request: AuthedRequest, payload: ModeIn) -> PublishedState:
     return _run(request, "set_mode", mode=payload.mode)
 
 
-@router.post("/playlist", response=PublishedState, openapi_extra=refusals(402, 503))
+@router.post("/playlist", response=PublishedState, openapi_extra=refusals(402, 423, 503))
 def set_playlist(request: AuthedRequest, payload: PlayerPlaylistIn) -> PublishedState:
     if not Playlist.objects.filter(pk=payload.playlist_id).exists():
         raise HttpError(404, "No such playlist.")
     return _run(request, "set_playlist", playlist_id=payload.playlist_id, play=payload.play)
+
+
+class QuietWindowOut(Schema):
+    id: int
+    day: int = Field(description="0 is Monday, 6 is Sunday.")
+    day_name: str
+    start: str = Field(description="HH:MM in the site's time zone.")
+    end: str = Field(description="HH:MM; 00:00 is midnight at the end of the day.")
+    note: str
+
+
+class QuietHoursOut(Schema):
+    active: bool = Field(description="Instant plays and music are refused now (423), except staff's.")
+    until: datetime | None = Field(description="When the current quiet period ends (adjoining windows joined).")
+    message: str
+    staff_override: bool = Field(description="You are staff: your plays and music go through during quiet hours.")
+    time_zone: str
+    windows: list[QuietWindowOut]
+
+
+@quiet_router.get("/quiet-hours", response=QuietHoursOut)
+def quiet_hours(request: AuthedRequest) -> QuietHoursOut:
+    """The weekly windows and whether it is quiet now. Staff's plays always go through; no flag is needed."""
+    period = quiet.current()
+    windows = [
+        QuietWindowOut(
+            id=w.pk, day=w.day, day_name=w.get_day_display(), start=f"{w.start:%H:%M}", end=f"{w.end:%H:%M}",
+            note=w.note,
+        )
+        for w in QuietWindow.objects.all()
+    ]  # fmt: skip
+    message = f"Quiet hours until {period.until_text}." if period else "Not quiet now."
+    return QuietHoursOut(
+        active=period is not None,
+        until=period.until if period else None,
+        message=message,
+        staff_override=request.user.is_staff,
+        time_zone=settings.TIME_ZONE,
+        windows=windows,
+    )

@@ -39,6 +39,7 @@ from core.errors import UserError
 from core.redis_client import sync_client
 from credits import services as credits
 from credits.models import CreditAction
+from player import quiet
 from player.protocol import (
     HEARTBEAT_KEY,
     MAX_ID,
@@ -206,6 +207,7 @@ def play_sound(*, user: User, sound_id: int, source: str = PlaySource.BOARD) -> 
     path = sound.playable_path()
     if path is None:
         raise PlayError(f"The file of “{sound.name}” is missing; ask an admin to rescan.", 404)
+    quiet.check(user)
     ratelimits.hit("play", user.pk, "PLAY_RATE_LIMIT", detail="Easy there: too many plays in a row.")
     if not is_online():
         raise PlayError("The player is offline, so nothing was played and nothing was charged.", 503)
@@ -279,6 +281,10 @@ def playlist_deleted(playlist_id: int) -> None:
         _sync(PlaylistDeleted(deadline=_deadline(SYNC_DEADLINE_S), playlist_id=playlist_id))
 
 
+# Music commands that make the room hear something (starting or resuming): refused during quiet hours.
+SOUNDING_COMMANDS = frozenset({"play", "next", "previous", "play_index"})
+
+
 # --- The music player ---------------------------------------------------------------------------------------------
 def _limit(user: User) -> None:
     ratelimits.hit(
@@ -339,6 +345,8 @@ def music_command(*, user: User, command: str, params: dict[str, Any] | None = N
     if command not in MUSIC_COMMANDS:
         raise PlayError("Unknown player command.", 400)
     checked = _checked(command, params or {}, state())
+    if command in SOUNDING_COMMANDS or (command == "set_playlist" and checked.play):
+        quiet.check(user)
     _limit(user)
     if not is_online():
         raise PlayError("The player is offline.", 503)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models
 
 
@@ -24,3 +25,60 @@ class SavedPlayerState(models.Model):
     @classmethod
     def store(cls, state: dict[str, Any]) -> None:
         cls.objects.update_or_create(pk=1, defaults={"state": state})
+
+
+WEEKDAYS = [
+    (0, "Monday"), (1, "Tuesday"), (2, "Wednesday"), (3, "Thursday"), (4, "Friday"), (5, "Saturday"), (6, "Sunday"),
+]  # fmt: skip
+
+
+class QuietWindow(models.Model):
+    """A weekly stretch of a day, in the site's TIME_ZONE, when instant plays and music are refused (staff's
+    still go through).
+
+    A window lies within one day: `end` 00:00 means midnight at the end of `day`, and a night is two windows
+    (Monday 22:00-00:00 and Tuesday 00:00-07:00), which are read as one when saying until when it is quiet.
+    Rooms will each have their own windows: a room key then joins `day` in the overlap check, nothing else moves.
+    """
+
+    day = models.PositiveSmallIntegerField(choices=WEEKDAYS)
+    start = models.TimeField(help_text="In the site's time zone.")
+    end = models.TimeField(help_text="00:00 means midnight at the end of the day.")
+    note = models.CharField(max_length=100, blank=True, help_text="Why, for the people who see the banner.")
+
+    class Meta:
+        ordering = ["day", "start"]
+        verbose_name = "quiet hours window"
+
+    def __str__(self) -> str:
+        return f"{self.get_day_display()} {self.start:%H:%M}-{self.end:%H:%M}"
+
+    @property
+    def start_minute(self) -> int:
+        return self.start.hour * 60 + self.start.minute
+
+    @property
+    def end_minute(self) -> int:
+        """Minutes after the day's midnight; 00:00 as an end is the next midnight (1440)."""
+        minutes = self.end.hour * 60 + self.end.minute
+        return minutes or 24 * 60
+
+    def clean(self) -> None:
+        if self.start is None or self.end is None or self.day is None:
+            return  # the fields' own errors say what is missing
+        if self.start.second or self.end.second or self.start.microsecond or self.end.microsecond:
+            raise ValidationError("Give whole minutes (HH:MM).")
+        if self.end_minute <= self.start_minute:
+            raise ValidationError(
+                {
+                    "end": f"The window ends before it starts. A window stays within its day: for a night, add "
+                    f"{self.get_day_display()} {self.start:%H:%M}-00:00 and another window from 00:00 on the next day."
+                }
+            )
+        overlapping = [
+            other
+            for other in QuietWindow.objects.filter(day=self.day).exclude(pk=self.pk)
+            if other.start_minute < self.end_minute and self.start_minute < other.end_minute
+        ]
+        if overlapping:
+            raise ValidationError(f"It overlaps {overlapping[0]}: change that window instead, or pick other times.")

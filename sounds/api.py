@@ -105,7 +105,7 @@ class PlayOut(Schema):
     credits: int
 
 
-@router.post("/play/{sound_id}", response=PlayOut, openapi_extra=refusals(402, 503))
+@router.post("/play/{sound_id}", response=PlayOut, openapi_extra=refusals(402, 423, 503))
 def play(request: AuthedRequest, sound_id: int) -> PlayOut:
     result = commands.play_sound(user=request.user, sound_id=sound_id, source=PlaySource.API)
     return PlayOut(

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
 from live import presence
+from player import quiet
 from player.client import published_state
 
 
@@ -53,4 +54,5 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         # Callables: evaluated only by templates that show them (one Redis read each).
         context["player_state"] = published_state
         context["online_count"] = presence.online_count_sync
+        context["quiet_hours"] = quiet.current  # the banner of the board and the player page
     return context
