@@ -20,5 +20,10 @@ class PageQuery(Schema):
 
 def page_of[M: Model](queryset: QuerySet[M], query: PageQuery) -> tuple[list[M], int]:
     """The objects on the requested page and the total count (a page past the end is empty, not an error)."""
-    start = (query.page - 1) * query.page_size
-    return list(queryset[start : start + query.page_size]), queryset.count()
+    return numbered_page(queryset, page=query.page, page_size=query.page_size)
+
+
+def numbered_page[M: Model](queryset: QuerySet[M], *, page: int, page_size: int) -> tuple[list[M], int]:
+    """`page_of` for a list with its own bounds on `page_size` (checked by its own schema)."""
+    start = (page - 1) * page_size
+    return list(queryset[start : start + page_size]), queryset.count()

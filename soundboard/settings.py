@@ -424,6 +424,8 @@ FILE_UPLOAD_TEMP_DIR.mkdir(parents=True, exist_ok=True)
 # their uploads / TTS lines may wait for the workers at once.
 UPLOAD_RATE_LIMIT: str = env.str("UPLOAD_RATE_LIMIT", default="20/10m")
 TTS_RATE_LIMIT: str = env.str("TTS_RATE_LIMIT", default="10/10m")
+# Renames and deletions per user (each one tells every open board the library changed).
+SOUND_EDIT_RATE_LIMIT: str = env.str("SOUND_EDIT_RATE_LIMIT", default="30/m")
 SOUNDS_USER_QUOTA_MB: int = env.int("SOUNDS_USER_QUOTA_MB", default=500)
 SOUNDS_MAX_PENDING_PER_USER: int = env.int("SOUNDS_MAX_PENDING_PER_USER", default=10)
 TTS_MAX_PENDING_PER_USER: int = env.int("TTS_MAX_PENDING_PER_USER", default=3)

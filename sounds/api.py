@@ -10,10 +10,10 @@ from django.shortcuts import get_object_or_404
 from ninja import File, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from api.errors import refusals
-from api.pagination import PageQuery, page_of
+from api.pagination import MAX_PAGE, numbered_page
 from player import client as commands
 from sounds import scanner, services, speech, tts, uploads
 from sounds.files import IMAGE_CONTENT_TYPES, serve_file
@@ -51,11 +51,23 @@ class SoundPage(Schema):
     page_size: int
 
 
-class SoundFilters(PageQuery):
-    types: list[str] = Field(default_factory=list)
-    q: str = Field(default="", max_length=100)
+DEFAULT_PAGE_SIZE = 50
+
+
+class SoundFilters(Schema):
+    types: list[str] = Field(default_factory=list, description="Repeat for several: `?types=SDB&types=EXT`.")
+    q: str = Field(default="", max_length=100, description="Part of the name; accents and case are ignored.")
     sort: Sort = Sort.NAME
-    page_size: int = Field(default=50, ge=1, le=500)
+    # Neither given: every sound in one answer, as the seed's API did (scripts and Stream Deck set-ups read the
+    # whole list). Either given: that page, `page_size` defaulting to 50.
+    page: int | None = Field(default=None, ge=1, le=MAX_PAGE, description="1 is the first page.")
+    page_size: int | None = Field(default=None, ge=1, le=500, description=f"Default {DEFAULT_PAGE_SIZE} once paging.")
+
+    def paging(self) -> tuple[int, int] | None:
+        """(page, page_size) when a page was asked for, None for the whole list."""
+        if self.page is None and self.page_size is None:
+            return None
+        return self.page or 1, self.page_size or DEFAULT_PAGE_SIZE
 
 
 class Queued(Schema):
@@ -71,19 +83,65 @@ def _require_staff(request: AuthedRequest) -> None:
 
 @router.get("/", response=SoundPage)
 def list_sounds(request: AuthedRequest, filters: Query[SoundFilters]) -> SoundPage:
+    """The sounds you can see, filtered and sorted.
+
+    **Without `page` and `page_size` the answer holds every matching sound** (one database query, like the
+    seed's API); with either of them it holds that page (`page_size` 50 unless given, at most 500) and `pages`
+    says how many there are. A page past the end is empty; `page` below 1 or `page_size` outside 1 to 500 is a 400.
+    """
     qs = Sound.objects.visible_to(request.user)
     if filters.types:
         # Unknown types simply match nothing (the seed's behaviour), rather than erroring.
         qs = qs.of_types([t for t in filters.types if t in VALID_TYPES])
     qs = qs.search(filters.q).sorted_by(filters.sort)
-    items, total = page_of(qs, filters)
+    paging = filters.paging()
+    if paging is None:
+        items = list(qs)
+        total, page, page_size = len(items), 1, len(items)
+    else:
+        page, page_size = paging
+        items, total = numbered_page(qs, page=page, page_size=page_size)
     return SoundPage(
         items=[SoundOut.model_validate(s, from_attributes=True) for s in items],
         total=total,
-        page=filters.page,
-        pages=max(1, math.ceil(total / filters.page_size)),
-        page_size=filters.page_size,
+        page=page,
+        pages=max(1, math.ceil(total / page_size)) if page_size else 1,
+        page_size=page_size,
     )
+
+
+@router.get("/{int:sound_id}", response=SoundOut)
+def get_sound(request: AuthedRequest, sound_id: int) -> Sound:
+    return _visible_sound(request, sound_id)
+
+
+class SoundPatch(Schema):
+    """What to change: send only the fields to change (a field left out keeps its value; null is refused)."""
+
+    name: str | None = Field(default=None, max_length=255, description="A blank name is refused.")
+
+    @field_validator("*")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Runs only on fields that were sent: leaving a field out keeps it, sending null would be ambiguous.
+        if value is None:
+            raise ValueError("leave the field out to keep it; null is not a value")
+        return value
+
+
+@router.patch("/{int:sound_id}", response=SoundOut, openapi_extra=refusals(429))
+def edit_sound(request: AuthedRequest, sound_id: int, payload: SoundPatch) -> Sound:
+    """Change a sound you added (staff: any sound)."""
+    sound = services.sound_for_editing(user=request.user, sound_id=sound_id)
+    return services.edit_sound(sound=sound, user=request.user, **payload.model_dump(exclude_unset=True))
+
+
+@router.delete("/{int:sound_id}", response={204: None}, openapi_extra=refusals(429))
+def delete_sound(request: AuthedRequest, sound_id: int) -> Status[None]:
+    """Delete a sound you added (staff: any sound), with its files; open boards are told."""
+    sound = services.sound_for_editing(user=request.user, sound_id=sound_id)
+    services.delete_sound(sound=sound, user=request.user)
+    return Status(204, None)
 
 
 @router.post("/upload", response={201: SoundOut}, openapi_extra=refusals(409))

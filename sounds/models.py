@@ -267,6 +267,10 @@ class Sound(models.Model):
         original = self.safe_original_path()
         return original if original is not None and original.is_file() else None
 
+    def editable_by(self, user: Any) -> bool:
+        """The person who added a sound, and staff, may rename or delete it."""
+        return bool(user.is_staff) or (self.uploaded_by_id is not None and self.uploaded_by_id == user.pk)
+
     def mark_played(self) -> None:
         # F() so concurrent plays never lose a count.
         Sound.objects.filter(pk=self.pk).update(play_count=F("play_count") + 1)

@@ -16,6 +16,8 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+import ratelimits
+from accounts.models import User
 from core import jobs
 from core.errors import UserError
 from live import contexts, events
@@ -283,6 +285,25 @@ class UploadError(UserError):
 
 
 # --- Rename and delete ------------------------------------------------------------------------------------
+def sound_for_editing(*, user: User, sound_id: int) -> Sound:
+    """The sound `user` may change: 404 when they can't see it, 403 when it is someone else's."""
+    sound = Sound.objects.visible_to(user).filter(pk=sound_id).first()
+    if sound is None:
+        raise UserError("No such sound.", 404)
+    if not sound.editable_by(user):
+        raise UserError("Only the person who added this sound, or an admin, can change it.", 403)
+    return sound
+
+
+def edit_sound(*, sound: Sound, user: User, name: str | None = None) -> Sound:
+    """Change what was given (None: leave it). The API's PATCH and the board's forms both come here."""
+    # Every edit tells every open board: a loop of edits would be a loop of broadcasts.
+    ratelimits.hit("sound-edit", user.pk, "SOUND_EDIT_RATE_LIMIT", detail="Too many changes in a row; slow down a bit.")
+    if name is not None:
+        rename_sound(sound=sound, name=name)
+    return sound
+
+
 def rename_sound(*, sound: Sound, name: str) -> Sound:
     name = clean_name(name)
     if not name:
@@ -291,11 +312,18 @@ def rename_sound(*, sound: Sound, name: str) -> Sound:
         raise UploadError("The name is longer than 255 characters.")
     sound.name = name
     sound.save(update_fields=["name", "updated_at"])
+    transaction.on_commit(lambda: events.broadcast(contexts.LibraryChanged()))
     return sound
 
 
+def delete_sound(*, sound: Sound, user: User) -> None:
+    ratelimits.hit("sound-edit", user.pk, "SOUND_EDIT_RATE_LIMIT", detail="Too many changes in a row; slow down a bit.")
+    delete_sounds(Sound.objects.filter(pk=sound.pk))
+
+
 def delete_sounds(sounds: QuerySet[Sound], *, remove_originals: bool = True) -> int:
-    """Delete rows, then their files once the deletion is committed (a rollback keeps both)."""
+    """Delete rows, then their files once the deletion is committed (a rollback keeps both), and tell every
+    open board that the library changed."""
     doomed = list(sounds)
     paths: list[Path] = []
     for sound in doomed:
@@ -317,6 +345,8 @@ def delete_sounds(sounds: QuerySet[Sound], *, remove_originals: bool = True) -> 
                 logger.warning("Could not remove %s: %s", path, exc)
 
     transaction.on_commit(remove_files)
+    if count:
+        transaction.on_commit(lambda: events.broadcast(contexts.LibraryChanged()))
     return count
 
 

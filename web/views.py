@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import get_template
 
@@ -15,6 +15,9 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 @login_not_required
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        # The API speaks JSON only, even about an address it does not have (`/api/v1/sounds/abc`).
+        return JsonResponse({"detail": "Not found: no such address in the API."}, status=404)
     return render(request, "404.html", status=404)
 
 

@@ -125,3 +125,11 @@ def test_deploy_checks_pass_with_production_settings(tmp_path):
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.django_db
+def test_unknown_api_addresses_answer_in_json(authed_client):
+    response = authed_client.get("/api/v1/no/such/thing")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["detail"]
