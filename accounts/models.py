@@ -144,9 +144,6 @@ class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
             models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
         )
 
-    def revoke_all(self) -> int:
-        return self.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-
 
 class ApiToken(models.Model):
     """A bearer token for the JSON API. Only its SHA-256 is stored; the raw token is shown once."""
@@ -181,7 +178,9 @@ class ApiToken(models.Model):
         return token, raw
 
     @classmethod
-    def authenticate(cls, raw: str) -> User | None:
+    def find_usable(cls, raw: str) -> ApiToken | None:
+        """The usable token (not revoked or expired, its user active) whose raw value is `raw`, its user
+        loaded; records the use."""
         if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
             return None
         token = cls.objects.usable().select_related("user").filter(key_hash=hash_token(raw)).first()
@@ -190,7 +189,12 @@ class ApiToken(models.Model):
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > cls.LAST_USED_PRECISION:
             cls.objects.filter(pk=token.pk).update(last_used_at=now)
-        return token.user
+        return token
+
+    @classmethod
+    def authenticate(cls, raw: str) -> User | None:
+        token = cls.find_usable(raw)
+        return token.user if token is not None else None
 
     @property
     def status(self) -> str:

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.db import transaction
+from typing import Any
 
-from accounts.models import Invite, User
+from allauth.account.adapter import get_adapter
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+import ratelimits
+from accounts.models import ApiToken, Invite, User
 from core.errors import UserError
 from credits.models import CreditAction
 from credits.services import credit
@@ -38,6 +47,84 @@ def set_active(*, user: User, active: bool, by: User | None = None) -> None:
 def end_live_connections(user_id: int) -> None:
     events.close_user_connections(user_id)
     presence.disconnect_user_sync(user_id)
+
+
+# --- API tokens ------------------------------------------------------------------------------------------
+
+WRONG_CREDENTIALS = "Wrong email or password."
+
+
+def _login_failed_window() -> int:
+    """The longest window of allauth's failed-login limits ("10/m/ip,5/5m/key"): a refused caller may retry
+    after it at the latest."""
+    windows = [
+        ratelimits.parse_rate("/".join(part.strip().split("/")[:2]), setting="RATE_LIMIT_LOGIN_FAILED").seconds
+        for part in str(settings.ACCOUNT_RATE_LIMITS.get("login_failed") or "").split(",")
+        if part.strip()
+    ]
+    return max(windows, default=60)
+
+
+def check_password_login(*, request: HttpRequest, email: str, password: str) -> User:
+    """The account these credentials open, checked exactly as the sign-in form checks them, or UserError.
+
+    allauth's adapter does the checking: the same failed-login counters as the form (per IP and per address,
+    so switching between the form and the API gains an attacker nothing), the same timing for unknown
+    addresses, and one message for a wrong password and an unknown email. A disabled account is only told
+    apart once its password was right, as the sign-in form does.
+    """
+    try:
+        user: User | None = get_adapter(request).authenticate(request, email=email, password=password)
+    except ValidationError:  # allauth's "too many login attempts"
+        window = _login_failed_window()
+        raise UserError(
+            f"Too many failed sign-in attempts; try again in {window // 60 or 1} min.", 429, retry_after=window
+        ) from None
+    if user is None:
+        raise UserError(WRONG_CREDENTIALS, 401)
+    if not user.is_active:
+        raise UserError("This account is disabled.", 403)
+    if (
+        settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory"
+        and not EmailAddress.objects.filter(user=user, verified=True).exists()
+    ):
+        raise UserError("Confirm your email address first: follow the link in the mail we sent you.", 403)
+    return user
+
+
+def issue_token_by_password(
+    *, request: HttpRequest, email: str, password: str, name: str, expires_at: Any = None
+) -> tuple[ApiToken, str]:
+    """A new API token for whoever these credentials open (POST /api/v1/auth/token): the token and its raw
+    value, shown this once."""
+    if expires_at is not None and expires_at <= timezone.now():
+        raise UserError("The expiry must be in the future.", 400)
+    user = check_password_login(request=request, email=email, password=password)
+    # Failures are counted by allauth; this bounds the successes, so a script stuck in a loop (or a stolen
+    # password) can't fill the token table.
+    ratelimits.hit(
+        "token-login", user.pk, "TOKEN_LOGIN_RATE_LIMIT", detail="Too many new tokens for this account; try later."
+    )
+    return ApiToken.issue(user=user, name=name or "API sign-in", expires_at=expires_at)
+
+
+def revoke_tokens(tokens: QuerySet[ApiToken]) -> int:
+    """Revoke `tokens` and close the event sockets they opened; how many were still active.
+
+    One conditional UPDATE (only active ones, so a token's revocation time is never moved). A socket that
+    misses the close (the channel layer delivers at most once) finds out at its next check of the token.
+    """
+    ids = list(tokens.filter(revoked_at__isnull=True).values_list("pk", flat=True))
+    if not ids:
+        return 0
+    revoked = ApiToken.objects.filter(pk__in=ids, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    transaction.on_commit(lambda: _close_token_connections(ids))
+    return revoked
+
+
+def _close_token_connections(token_ids: list[int]) -> None:
+    for token_id in token_ids:
+        events.close_token_connections(token_id)
 
 
 # --- Sign-up policy (settings.SIGNUP) -------------------------------------------------------------------

@@ -51,7 +51,7 @@ def revoke_tokens_after_password_change(sender: type[User], instance: User, **kw
     # (Django already ends the other sessions).
     if getattr(instance, "_password_replaced", False):
         instance._password_replaced = False
-        ApiToken.objects.filter(user=instance).revoke_all()
+        services.revoke_tokens(ApiToken.objects.filter(user=instance))
 
 
 @receiver(post_save, sender=User)

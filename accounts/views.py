@@ -17,6 +17,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from accounts import services
 from accounts.forms import ApiTokenForm, ProfileForm
 from accounts.models import ApiToken
 from web.toasts import add_toast
@@ -92,7 +93,7 @@ def create_token(request: AuthedRequest) -> HttpResponse:
 @require_POST
 def revoke_token(request: AuthedRequest, token_id: int) -> HttpResponse:
     token = get_object_or_404(ApiToken, pk=token_id, user=request.user)
-    token.revoke()
+    services.revoke_tokens(ApiToken.objects.filter(pk=token.pk))
     if request.htmx:
         context = {"token_form": ApiTokenForm(), "tokens": _tokens(request)}
         return add_toast(render(request, "accounts/profile.html#tokens", context), f"Token “{token.name}” revoked.")

@@ -16,6 +16,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
 from accounts.admin_api import router as admin_users_router
+from accounts.api import API_TOKEN_ATTRIBUTE
 from accounts.api import router as accounts_router
 from accounts.models import ApiToken, User
 from api import errors
@@ -36,11 +37,14 @@ logger = logging.getLogger("django.request")
 
 class BearerTokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        user = ApiToken.authenticate(token)
-        if user is not None:
-            # Later code reads request.user like in any Django view.
-            request.user = user
-        return user
+        found = ApiToken.find_usable(token)
+        if found is None:
+            return None
+        # Later code reads request.user like in any Django view, and the token used where it matters
+        # (DELETE /auth/token revokes it).
+        request.user = found.user
+        setattr(request, API_TOKEN_ATTRIBUTE, found)
+        return found.user
 
 
 class CsrfSessionAuth(SessionAuth):

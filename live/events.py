@@ -30,6 +30,11 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
+def token_group(token_id: int) -> str:
+    """The event sockets a program opened with one API token: closed together when it is revoked."""
+    return f"token.{token_id}"
+
+
 class LiveEvent(Protocol):
     """What can be sent: a `live.contexts` model, or one of the player protocol's events (same shape)."""
 
@@ -80,6 +85,11 @@ def send_to_staff(event: LiveEvent) -> None:
 def close_user_connections(user_id: int) -> None:
     """Close every open websocket of a user (their account was disabled)."""
     _group_send(user_group(user_id), {"type": "live.close"})
+
+
+def close_token_connections(token_id: int) -> None:
+    """Close every event socket opened with an API token (it was revoked)."""
+    _group_send(token_group(token_id), {"type": "live.close"})
 
 
 async def _agroup_send(group: str, payload: EventMessage | dict[str, str]) -> None:

@@ -222,6 +222,9 @@ ACCOUNT_RATE_LIMITS = {
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
 }
+# Tokens one account may mint with its password (POST /api/v1/auth/token), "<count>/<window>": failed
+# attempts count against RATE_LIMIT_LOGIN_FAILED like the sign-in form's; this bounds the successful ones.
+TOKEN_LOGIN_RATE_LIMIT: str = env.str("TOKEN_LOGIN_RATE_LIMIT", default="20/h")
 SOCIALACCOUNT_LOGIN_ON_GET = False
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 SOCIALACCOUNT_STORE_TOKENS = False
