@@ -71,9 +71,9 @@ def _start_web(tmp_path: Path, trusted_proxies: int) -> Iterator[str]:
         deadline = time.monotonic() + 60
         while True:
             try:
-                requests.get(f"{url}/accounts/login/", timeout=2)
+                requests.get(f"{url}/accounts/login/", timeout=30)
                 break
-            except requests.ConnectionError:
+            except requests.ConnectionError:  # not listening yet (a slow first page is waited for, not retried)
                 assert proc.poll() is None, log.read_text()
                 assert time.monotonic() < deadline, log.read_text()
                 time.sleep(0.1)
