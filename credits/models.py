@@ -9,6 +9,7 @@ from django.db import models
 class CreditAction(models.TextChoices):
     VLC_PLAY_SOUND = "vlc_play_sound", "Played a sound"
     PLAYER_PLAY = "player_play", "Started the music player"
+    QUEUE_ADD = "queue_add", "Added to the music queue"
     AUDIO_EXTRACTION = "audio_extraction", "Audio extraction"
     TEXT_TO_SPEECH = "text_to_speech", "Text to speech"
     DAILY_RECHARGE = "daily_recharge", "Daily recharge"

@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 COSTS: dict[str, str] = {
     CreditAction.VLC_PLAY_SOUND: "CREDIT_COST_PLAY",
     CreditAction.PLAYER_PLAY: "CREDIT_COST_PLAYER",
+    CreditAction.QUEUE_ADD: "CREDIT_COST_PLAYER",  # a music action, priced like starting the music
     CreditAction.AUDIO_EXTRACTION: "CREDIT_COST_EXTRACTION",
     CreditAction.TEXT_TO_SPEECH: "CREDIT_COST_TTS",
 }

@@ -10,12 +10,13 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from django.conf import settings
-from ninja import Path, Router, Schema
+from ninja import Path, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import BeforeValidator, Field
 
 from api.errors import refusals
 from player import client, quiet
+from player import queue as up_next
 from player.models import QuietWindow
 from player.protocol import (
     MAX_ID,
@@ -95,6 +96,75 @@ def state(request: AuthedRequest) -> PlayerStateWithTracksOut:
         for t in tracks_of(current.playlist_id)
     ]
     return PlayerStateWithTracksOut(**dict(current), online=client.is_online(), tracks=tracks)
+
+
+class QueueAddIn(Schema):
+    sound_id: int = Field(ge=1, le=MAX_ID)
+    next: bool = Field(default=False, description="Play it next, ahead of the queue (else it goes last).")
+
+
+class QueueOrderIn(Schema):
+    items: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+        max_length=1000, description="Queued items' ids in the new order; ids that left the queue are ignored."
+    )
+
+
+class QueueItemOut(Schema):
+    id: int
+    sound_id: int
+    name: str
+    duration_ms: int
+    added_by: str
+    added_at: datetime
+
+
+class QueueOut(Schema):
+    items: list[QueueItemOut]
+    limit: int = Field(description="PLAYER_QUEUE_MAX_ITEMS: adding past it is a 413.")
+    cost: int = Field(description="What adding a sound costs (CREDIT_COST_PLAYER).")
+
+
+def _queue() -> QueueOut:
+    items = [
+        QueueItemOut(
+            id=e.id, sound_id=e.sound_id, name=e.name, duration_ms=e.duration_ms, added_by=e.added_by,
+            added_at=e.added_at,
+        )
+        for e in up_next.entries()
+    ]  # fmt: skip
+    return QueueOut(items=items, limit=up_next.limit(), cost=settings.CREDIT_COST_PLAYER)
+
+
+@router.get("/queue", response=QueueOut)
+def queue(request: AuthedRequest) -> QueueOut:
+    """The shared up-next list, first to play first: queued sounds play before the playlist's next track."""
+    return _queue()
+
+
+@router.post("/queue", response={201: QueueOut}, openapi_extra=refusals(402, 413, 423, 503))
+def queue_add(request: AuthedRequest, payload: QueueAddIn) -> Status[QueueOut]:
+    """Queue a sound (last, or `next`: ahead of the others). Costs CREDIT_COST_PLAYER, on the ledger with the
+    sound's name; a stopped player starts playing it. 404: no such sound; 413: the queue is full."""
+    client.enqueue(user=request.user, sound_id=payload.sound_id, first=payload.next)
+    return Status(201, _queue())
+
+
+@router.put("/queue", response=QueueOut)
+def queue_reorder(request: AuthedRequest, payload: QueueOrderIn) -> QueueOut:
+    """Reorder the queue (free). Items not listed keep their order after the listed ones."""
+    client.limit(request.user)
+    up_next.reorder(payload.items)
+    client.queue_changed()
+    return _queue()
+
+
+@router.delete("/queue/{item_id}", response=QueueOut, openapi_extra=refusals(403))
+def queue_remove(request: AuthedRequest, item_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> QueueOut:
+    """Take a sound out of the queue: whoever queued it, or staff. Nothing is refunded."""
+    client.limit(request.user)
+    up_next.remove(item_id=item_id, user=request.user)
+    client.queue_changed()
+    return _queue()
 
 
 @router.post("/play", response=PublishedState, openapi_extra=refusals(402, 423, 503))

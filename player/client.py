@@ -62,6 +62,7 @@ from player.protocol import (
     PlaylistDeleted,
     PlaySound,
     PublishedState,
+    QueueChanged,
     StopAll,
 )
 from sounds.models import PlaySource, Sound
@@ -255,7 +256,7 @@ def stop_all(*, user: User | None = None) -> None:
 
 
 # --- Playlist edits -----------------------------------------------------------------------------------------------
-def _sync(command: PlaylistChanged | PlaylistDeleted) -> None:
+def _sync(command: PlaylistChanged | PlaylistDeleted | QueueChanged) -> None:
     # Called after a playlist edit committed: the edit stands even if the daemon can't be told right now.
     try:
         _send(command)
@@ -276,16 +277,26 @@ def playlist_changed(playlist_id: int) -> None:
         _sync(PlaylistChanged(deadline=_deadline(SYNC_DEADLINE_S), playlist_id=playlist_id))
 
 
+def queue_changed() -> None:
+    """Queued sounds were reordered or removed (in the database): the daemon reloads the queue and tells everyone."""
+    _sync(QueueChanged(deadline=_deadline(SYNC_DEADLINE_S)))
+
+
 def playlist_deleted(playlist_id: int) -> None:
     if _is_current(playlist_id):
         _sync(PlaylistDeleted(deadline=_deadline(SYNC_DEADLINE_S), playlist_id=playlist_id))
 
 
 # Music commands that make the room hear something (starting or resuming): refused during quiet hours.
-SOUNDING_COMMANDS = frozenset({"play", "next", "previous", "play_index"})
+SOUNDING_COMMANDS = frozenset({"play", "next", "previous", "play_index", "enqueue"})
 
 
 # --- The music player ---------------------------------------------------------------------------------------------
+def limit(user: User) -> None:
+    """The player commands' rate limit, for the free queue edits too (one budget per user)."""
+    _limit(user)
+
+
 def _limit(user: User) -> None:
     ratelimits.hit(
         "player", user.pk, "PLAYER_COMMAND_RATE_LIMIT", detail="Easy there: too many player commands in a row."
@@ -310,6 +321,7 @@ def _checked(command: str, params: dict[str, Any], current: PublishedState | Non
         "set_volume": {"volume"},
         "set_mode": {"mode"},
         "set_playlist": {"playlist_id", "play"},
+        "enqueue": {"sound_id", "first"},
     }.get(command, set())
     if set(params) - allowed:
         raise PlayError(f"Wrong parameters for “{command}”.", 400)
@@ -333,6 +345,9 @@ def _checked(command: str, params: dict[str, Any], current: PublishedState | Non
     elif command == "set_playlist":
         checked["playlist_id"] = _whole(params.get("playlist_id"), 1, MAX_ID, "No such playlist.")
         checked["play"] = bool(params.get("play"))
+    elif command == "enqueue":
+        checked["sound_id"] = _whole(params.get("sound_id"), 1, MAX_ID, "No such sound.")
+        checked["first"] = bool(params.get("first"))
     return MusicParams.model_validate(checked)
 
 
@@ -358,3 +373,10 @@ def music_command(*, user: User, command: str, params: dict[str, Any] | None = N
     if answer.status != "ok" or answer.state is None:
         raise PlayError(answer.detail or "The player refused.", answer.code if answer.code >= 400 else 400)
     return answer.state
+
+
+def enqueue(*, user: User, sound_id: int, first: bool) -> PublishedState:
+    """ "Play next" (`first`) or "Add to queue": CREDIT_COST_PLAYER, debited by the daemon with the queued row
+    (404 unknown sound, 413 full queue, 402 short, 423 quiet hours, 503 offline: nothing charged). A stopped
+    player starts playing the queue."""
+    return music_command(user=user, command="enqueue", params={"sound_id": sound_id, "first": first})

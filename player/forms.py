@@ -83,8 +83,53 @@ class MusicForm(forms.Form):
 class PageForm(forms.Form):
     """The player page's query: which part an htmx request wants (the page script asks for `tracks`)."""
 
-    part = forms.ChoiceField(required=False, choices=[("tracks", "tracks")])
+    part = forms.ChoiceField(required=False, choices=[("tracks", "tracks"), ("queue", "queue")])
 
     def wanted(self) -> str:
         """The part asked for; "" (the whole page) when none or an unknown one is."""
         return str(self.cleaned_data["part"]) if self.is_valid() else ""
+
+
+def _valid(form: forms.Form) -> dict[str, Any]:
+    """The cleaned data; a UserError (400) with the first reason otherwise, for web.refusals."""
+    if not form.is_valid():
+        reasons = [str(error) for errors in form.errors.values() for error in errors]
+        raise UserError(reasons[0] if reasons else "Invalid input.", 400)
+    return form.cleaned_data
+
+
+NO_SUCH_SOUND = dict.fromkeys(("required", "invalid", "min_value", "max_value"), "No such sound.")
+UP_OR_DOWN = {"required": "Move it up or down.", "invalid_choice": "Move it up or down."}
+
+
+class QueueAddForm(forms.Form):
+    """A card's "Play next" (`where=next`) or "Add to queue" (`where=last`)."""
+
+    sound_id = forms.IntegerField(min_value=1, max_value=MAX_ID, error_messages=NO_SUCH_SOUND)
+    where = forms.ChoiceField(
+        choices=[("next", "Play next"), ("last", "Add to queue")],
+        error_messages={"required": "Say where: next or last.", "invalid_choice": "Say where: next or last."},
+    )
+
+    def values(self) -> tuple[int, bool]:
+        data = _valid(self)
+        return int(data["sound_id"]), data["where"] == "next"
+
+
+class QueueMoveForm(forms.Form):
+    direction = forms.ChoiceField(choices=[("up", "up"), ("down", "down")], error_messages=UP_OR_DOWN)
+
+    def up(self) -> bool:
+        return bool(_valid(self)["direction"] == "up")
+
+
+class QueueOrderForm(forms.Form):
+    """Drag and drop's new order: queued items' ids, as repeated `item` fields (ids that left are ignored)."""
+
+    def ids(self, *, most: int) -> list[int]:
+        raw = self.data.getlist("item") if hasattr(self.data, "getlist") else []
+        if len(raw) > most:
+            raise UserError(f"The queue holds at most {most} sounds.", 400)
+        if not all(isinstance(v, str) and v.isdigit() and 0 < len(v) <= 18 for v in raw):
+            raise UserError("The new order must list queued sounds by their numbers.", 400)
+        return [int(v) for v in raw]

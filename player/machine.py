@@ -84,6 +84,7 @@ class Track:
     name: str
     duration_ms: int
     path: str
+    item_id: int | None = None  # a queued track's row (`player.models.QueueItem`); never saved with the state
 
     def to_dict(self, *, include_path: bool = True) -> dict[str, Any]:
         data: dict[str, Any] = {"sound_id": self.sound_id, "name": self.name, "duration_ms": self.duration_ms}
@@ -170,6 +171,13 @@ class PlayerState:
     # Bumped whenever the track list is (re)loaded: the published state carries it instead of the tracks, and
     # pages fetch the list again when it changes.
     tracks_version: int = 0
+    # The shared up-next list, played ahead of the playlist (the daemon loads it from the database), and the
+    # queued track now playing or paused: while there is one it is the current track and `current_index` stays on
+    # the playlist's track, so the playlist goes on from `after_queue` (None: stop) when the queue runs out.
+    queue: list[Track] = field(default_factory=list)
+    queue_version: int = 0
+    queued: Track | None = None
+    after_queue: int | None = None
 
     @property
     def length(self) -> int:
@@ -181,6 +189,8 @@ class PlayerState:
 
     @property
     def current_track(self) -> Track | None:
+        if self.queued is not None:
+            return self.queued
         if self.current_index is None or not 0 <= self.current_index < len(self.tracks):
             return None
         return self.tracks[self.current_index]
@@ -212,6 +222,12 @@ class PlayerState:
         del data["tracks"]
         track = self.current_track
         data["current_track"] = track.to_dict(include_path=False) if track else None
+        if self.queued is not None:
+            data["current_index"] = None  # no playlist track is playing
+        data["from_queue"] = self.queued is not None
+        data["queue_length"] = len(self.queue)
+        data["queue_version"] = self.queue_version
+        data["up_next"] = self.queue[0].to_dict(include_path=False) if self.queue else None
         return data
 
     @classmethod
@@ -278,7 +294,7 @@ def starts_playback(command: str, state_before: PlayerState) -> bool:
     """
     if command not in COMMANDS:
         raise ValueError(f"Unknown player command {command!r}.")
-    if command not in USER_PLAYBACK_COMMANDS or not state_before.tracks:
+    if command not in USER_PLAYBACK_COMMANDS or not (state_before.tracks or state_before.queue):
         return False
     if command == "play":
         return state_before.status == "stopped"
@@ -327,6 +343,9 @@ class MusicPlayer:
         if state.status == "paused":
             state.status = "playing"
             return [Resume()]
+        if state.queue:
+            after = state.current_index if state.current_track is not None else (0 if state.tracks else None)
+            return self._start_queued(after)
         self._require_tracks()
         index = state.current_index if state.current_track is not None else 0
         assert index is not None
@@ -343,6 +362,13 @@ class MusicPlayer:
         return self._halt()
 
     def next(self) -> list[Effect]:
+        state = self.state
+        if state.queue:
+            self._failed.clear()
+            after = state.after_queue if state.queued is not None else self._successor(failed=False, user=True)
+            return self._start_queued(after)
+        if state.queued is not None and state.tracks:
+            return self._leave_queue()
         self._require_tracks()
         self._failed.clear()
         if self.state.mode == "random":
@@ -355,6 +381,8 @@ class MusicPlayer:
         state = self.state
         self._require_tracks()
         self._failed.clear()
+        if state.queued is not None:  # back from the queued track to the playlist's
+            return self._start(state.current_index if state.current_index is not None else 0)
         if state.current_track is not None and state.position_ms > PREVIOUS_RESTARTS_AFTER_MS:
             assert state.current_index is not None
             return self._start(state.current_index)
@@ -409,12 +437,24 @@ class MusicPlayer:
         state = self.state
         tracks = list(tracks)
         same = playlist_id == state.playlist_id
-        old_index, old_sound = state.current_index, state.current_sound_id
+        old_index = state.current_index
+        old_track = state.tracks[old_index] if old_index is not None and 0 <= old_index < len(state.tracks) else None
+        old_sound = old_track.sound_id if old_track is not None else None
         state.playlist_id = playlist_id
         state.playlist_name = name
         state.tracks = tracks
         state.tracks_version += 1
         self._failed.clear()
+        if same and state.queued is not None:
+            # An edit of the playlist under a queued track: the queued track plays on, the playlist resumes after.
+            matches = [i for i, track in enumerate(tracks) if track.sound_id == old_sound]
+            anchor = old_index if old_index is not None else 0
+            state.current_index = (
+                min(matches, key=lambda i: (abs(i - anchor), i)) if matches else (0 if tracks else None)
+            )
+            if state.after_queue is not None and state.after_queue >= len(tracks):
+                state.after_queue = None
+            return []
         if not tracks:
             effects = self._halt()
             state.current_index = state.current_sound_id = None
@@ -472,9 +512,11 @@ class MusicPlayer:
         track = state.current_track
         if self._stale(playback) or state.status == "stopped" or track is None:
             return []
+        effects: list[Effect] = [Warn(f"“{track.name}” could not be played and was skipped.")]
+        if state.queued is not None:
+            return effects + self._advance(failed=True)
         assert state.current_index is not None
         self._failed.add(state.current_index)
-        effects: list[Effect] = [Warn(f"“{track.name}” could not be played and was skipped.")]
         if len(self._failed) >= len(state.tracks):
             self._failed.clear()
             effects += self._halt()
@@ -497,6 +539,8 @@ class MusicPlayer:
         """Make `index` the current track, stopped at its start."""
         state = self.state
         track = state.tracks[index]
+        state.queued = None
+        state.after_queue = None
         state.current_index = index
         state.current_sound_id = track.sound_id
         state.position_ms = 0
@@ -517,6 +561,12 @@ class MusicPlayer:
         """Stopped, on the same track, rewound."""
         state = self.state
         state.position_ms = 0
+        if state.queued is not None:  # a stopped queued track is done with: back on the playlist's track
+            state.queued = None
+            state.after_queue = None
+            current = state.current_track
+            state.current_sound_id = current.sound_id if current is not None else None
+            state.duration_ms = current.duration_ms if current is not None else 0
         if state.status == "stopped":
             return []
         state.status = "stopped"
@@ -555,6 +605,11 @@ class MusicPlayer:
         mode = state.mode
         if mode == "single":
             return self._halt()
+        if state.queue:
+            after = state.after_queue if state.queued is not None else self._successor(failed=failed, user=False)
+            return self._start_queued(after)
+        if state.queued is not None:
+            return self._leave_queue()
         if mode == "loop_one" and not failed:
             assert state.current_index is not None
             return self._start(state.current_index)
@@ -566,3 +621,53 @@ class MusicPlayer:
             self._select(0)
             return effects
         return self._start(following)
+
+    # --- the queue -----------------------------------------------------------------------------------------
+
+    def set_queue(self, tracks: list[Track]) -> list[Effect]:
+        """The up-next list as the database has it now (the daemon reloads it after every change). Free."""
+        if [t.item_id for t in tracks] != [t.item_id for t in self.state.queue]:
+            self.state.queue_version += 1
+        self.state.queue = list(tracks)
+        return []
+
+    def _successor(self, *, failed: bool, user: bool) -> int | None:
+        """The playlist track that follows the current one (what plays once the queue runs out); None: stop."""
+        state = self.state
+        if not state.tracks:
+            return None
+        if state.mode == "loop_one" and not failed and not user:
+            return state.current_index if state.current_index is not None else 0
+        if state.mode == "random":
+            return self._random_index()
+        return self._following_index(wrap=user or state.mode in ("loop", "loop_one"))
+
+    def _start_queued(self, after: int | None) -> list[Effect]:
+        """A new playback of the first queued track; its `item_id` tells the daemon which row it takes."""
+        state = self.state
+        track = state.queue.pop(0)
+        state.queue_version += 1
+        state.queued = track
+        state.after_queue = after
+        state.current_sound_id = track.sound_id
+        state.position_ms = 0
+        state.duration_ms = track.duration_ms
+        state.status = "playing"
+        self.playback += 1
+        self._heard_ms = 0
+        self._counted = False
+        return [Load(track, 0, state.volume, self.playback)]
+
+    def _leave_queue(self) -> list[Effect]:
+        """The queue ran out: the playlist goes on where it was (or stops, as at the end of a continuous list)."""
+        state = self.state
+        after = state.after_queue
+        if after is None or not 0 <= after < len(state.tracks):
+            effects = self._halt()
+            if state.tracks:
+                self._select(0)
+            else:
+                state.current_index = state.current_sound_id = None
+                state.duration_ms = 0
+            return effects
+        return self._start(after)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -82,3 +83,22 @@ class QuietWindow(models.Model):
         ]
         if overlapping:
             raise ValidationError(f"It overlaps {overlapping[0]}: change that window instead, or pick other times.")
+
+
+class QueueItem(models.Model):
+    """One sound in the shared up-next list, played ahead of the playlist's next track.
+
+    The player daemon deletes the row as the sound starts (a row it cannot delete was removed meanwhile: skipped).
+    A deleted sound takes its rows with it. With rooms, each room's queue gets a room key; nothing else moves.
+    """
+
+    sound = models.ForeignKey("sounds.Sound", on_delete=models.CASCADE, related_name="+")
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    position = models.IntegerField(db_index=True)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return f"queue #{self.position}: sound {self.sound_id}"

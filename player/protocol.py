@@ -38,11 +38,12 @@ MAX_POSITION_MS = 24 * 3600 * 1000
 MAX_TRACK_INDEX = 99_999  # above any sane PLAYLIST_MAX_ITEMS
 MAX_ID = 2**63 - 1  # database ids are 64-bit
 
-# The music commands a user can send. `set_playlist` is the daemon's own (it reads the list from the database);
+# The music commands a user can send. `set_playlist` and `enqueue` are the daemon's own (it reads the database);
 # the rest are the state machine's commands of the same name.
 MusicCommandName = Literal[
-    "play", "pause", "stop", "next", "previous", "play_index", "seek", "set_volume", "set_mode", "set_playlist"
-]
+    "play", "pause", "stop", "next", "previous", "play_index", "seek", "set_volume", "set_mode", "set_playlist",
+    "enqueue",
+]  # fmt: skip
 MUSIC_COMMANDS: frozenset[str] = frozenset(get_args(MusicCommandName))
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -87,6 +88,8 @@ class MusicParams(Message):
     mode: Mode | None = None
     playlist_id: Id | None = None
     play: bool | None = None
+    sound_id: Id | None = None  # enqueue: the sound
+    first: bool | None = None  # enqueue: play it next (ahead of the queue) rather than last
 
     def given(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)
@@ -111,13 +114,19 @@ class PlaylistDeleted(Command):
     playlist_id: Id
 
 
+class QueueChanged(Command):
+    """The up-next queue was reordered or an item removed: the daemon reloads it from the database."""
+
+    type: Literal["queue.changed"] = "queue.changed"
+
+
 class StopAll(Command):
     type: Literal["stop.all"] = "stop.all"
     user_id: Id | None = None
 
 
 AnyCommand = Annotated[
-    PlaySound | MusicCommand | PlaylistChanged | PlaylistDeleted | StopAll, Field(discriminator="type")
+    PlaySound | MusicCommand | PlaylistChanged | PlaylistDeleted | QueueChanged | StopAll, Field(discriminator="type")
 ]
 _commands: TypeAdapter[AnyCommand] = TypeAdapter(AnyCommand)
 
@@ -161,6 +170,10 @@ class PublishedState(Message):
     total_duration_ms: int = 0
     tracks_version: int = Field(default=0, description="Changes whenever the player's track list changes.")
     ducked: bool = False
+    from_queue: bool = Field(default=False, description="The current track came from the up-next queue.")
+    queue_length: int = 0
+    queue_version: int = Field(default=0, description="Changes whenever the up-next queue changes.")
+    up_next: TrackInfo | None = None
 
 
 class MusicAnswer(Message):

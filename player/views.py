@@ -6,6 +6,7 @@ Refusals (UserError: offline, rate limit, no credits, bad input) are not caught 
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -14,9 +15,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import UserError
 from player import client
-from player.forms import SETTINGS, MusicForm, PageForm
+from player import queue as up_next
+from player.forms import SETTINGS, MusicForm, PageForm, QueueAddForm, QueueMoveForm, QueueOrderForm
 from playlists.services import tracks_of
-from sounds.models import PlaySource
+from sounds.models import PlaySource, Sound
 from web.toasts import add_toast
 from web.types import AuthedRequest
 
@@ -71,7 +73,66 @@ def page(request: AuthedRequest) -> HttpResponse:
     The page script re-fetches the `tracks` part when the bar's `tracks_version` moves past the list's.
     """
     state = client.state()
-    context = {"state": state, "tracks": tracks_of(state.playlist_id) if state else []}
-    if request.htmx and PageForm(request.GET).wanted() == "tracks":
+    wanted = PageForm(request.GET).wanted() if request.htmx else ""
+    if wanted == "queue":
+        return _queue_part(request)
+    context = {"state": state, "tracks": tracks_of(state.playlist_id) if state else [], **_queue_context()}
+    if wanted == "tracks":
         return render(request, "player/page.html#tracks", context)
     return render(request, "player/page.html", context)
+
+
+# --- The up-next queue ----------------------------------------------------------------------------------------
+def _queue_context() -> dict[str, object]:
+    return {"queue": up_next.entries(), "queue_limit": up_next.limit(), "queue_cost": settings.CREDIT_COST_PLAYER}
+
+
+def _queue_part(request: AuthedRequest) -> HttpResponse:
+    return render(request, "player/page.html#queue", _queue_context())
+
+
+def _queue_answer(request: AuthedRequest, text: str = "") -> HttpResponse:
+    """The queue as it now is (htmx), else back to the Player page; the daemon tells every other browser."""
+    client.queue_changed()
+    if not request.htmx:
+        if text:
+            messages.success(request, text)
+        return redirect("player:page")
+    response = _queue_part(request)
+    return add_toast(response, text, "success") if text else response
+
+
+@require_POST
+def queue_add(request: AuthedRequest) -> HttpResponse:
+    """A card's "Play next" or "Add to queue": paid like starting the music, refusals answered by web.refusals."""
+    sound_id, first = QueueAddForm(request.POST).values()
+    state = client.enqueue(user=request.user, sound_id=sound_id, first=first)
+    name = Sound.objects.filter(pk=sound_id).values_list("name", flat=True).first() or "The sound"
+    cost = settings.CREDIT_COST_PLAYER
+    where = "plays next" if first else f"is number {state.queue_length} in the queue"
+    if state.from_queue and state.current_track is not None and state.current_track.sound_id == sound_id:
+        where = "is playing now"
+    return _done(request, f"“{name}” {where} ({cost} credit{'s' if cost != 1 else ''}).")
+
+
+@require_POST
+def queue_move(request: AuthedRequest, item_id: int) -> HttpResponse:
+    up = QueueMoveForm(request.POST).up()
+    client.limit(request.user)
+    up_next.move(item_id=item_id, up=up)
+    return _queue_answer(request)
+
+
+@require_POST
+def queue_reorder(request: AuthedRequest) -> HttpResponse:
+    ids = QueueOrderForm(request.POST).ids(most=up_next.limit())
+    client.limit(request.user)
+    up_next.reorder(ids)
+    return _queue_answer(request)
+
+
+@require_POST
+def queue_remove(request: AuthedRequest, item_id: int) -> HttpResponse:
+    client.limit(request.user)
+    name = up_next.remove(item_id=item_id, user=request.user)
+    return _queue_answer(request, f"“{name}” left the queue.")

@@ -463,6 +463,8 @@ PLAYER_DUCKING_DB: float = env.float("PLAYER_DUCKING_DB", default=12.0)
 # Caps that keep one user from loading the shared player (and every page that lists a playlist).
 PLAYLIST_MAX_ITEMS: int = env.int("PLAYLIST_MAX_ITEMS", default=500)
 PLAYLISTS_PER_USER: int = env.int("PLAYLISTS_PER_USER", default=50)
+# Sounds waiting in the shared up-next queue.
+PLAYER_QUEUE_MAX_ITEMS: int = env.int("PLAYER_QUEUE_MAX_ITEMS", default=50)
 
 # --- Logging --------------------------------------------------------------------------------------------
 LOG_LEVEL: str = env.str("LOG_LEVEL", default="INFO")

@@ -60,6 +60,7 @@ def library_page(request: AuthedRequest) -> dict[str, object]:
         "type_choices": SoundType.choices,
         "sort_choices": Sort.choices,
         "library_empty": paginator.count == 0 and not (f["q"] or f["types"]),
+        "queue_cost": settings.CREDIT_COST_PLAYER,
     }
 
 
@@ -70,6 +71,7 @@ def _card_urls() -> dict[str, str]:
         "play": reverse("player:play", args=[1]).removesuffix("1/"),
         "download": reverse("api:sound_download", args=[1]).removesuffix("1/download"),
         "preview": reverse("api:sound_preview", args=[1]).removesuffix("1/preview"),
+        "queue": reverse("player:queue_add"),
     }
 
 

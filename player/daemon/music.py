@@ -19,11 +19,13 @@ from typing import Any
 
 from django.conf import settings
 
+from core.errors import UserError
 from core.redis_client import sync_client
 from credits import services as credits
-from credits.models import CreditAction
+from credits.models import CreditAction, CreditTransaction
 from live.contexts import Toast
 from player import machine
+from player import queue as up_next
 from player.daemon.engine import Engine, Playback
 from player.daemon.publish import publish_event
 from player.models import SavedPlayerState
@@ -74,6 +76,17 @@ class MusicRuntime:
         saved = await self.db(SavedPlayerState.load)()
         self.player = machine.MusicPlayer.restore(saved) if saved else machine.MusicPlayer()
         await self.reload(self.player.state.playlist_id, force=True)
+        await self.queue_changed()
+
+    async def queue_changed(self) -> None:
+        """Someone reordered or removed queued sounds: take the list from the database and tell everyone."""
+        async with self.lock:
+            await self._refresh_queue()
+            await self.publish(save=False)
+
+    async def _refresh_queue(self) -> None:
+        # Also read before every decision that may take from the queue: the database is the queue's truth.
+        self.player.set_queue(await self.db(up_next.tracks)())
 
     async def reload(self, playlist_id: int | None, *, force: bool = False) -> None:
         """Apply the seed's reload rules after the playlist changed (or on start)."""
@@ -103,10 +116,22 @@ class MusicRuntime:
         deadline passed meanwhile is refunded and never run, since its sender has stopped waiting.
         """
         async with self.lock:
+            await self._refresh_queue()
             trial = copy.deepcopy(self.player)
             name, params = command.command, command.params
+            added: tuple[CreditTransaction, int] | None = None
             try:
-                if name == "set_playlist":
+                if name == "enqueue":
+                    # Paid here, with the row, in one transaction (see `player.queue.add`); a stopped player starts
+                    # the queue at once, free, since the add was the press that paid.
+                    assert params.sound_id is not None
+                    added = await self.db(up_next.add)(
+                        user_id=command.user_id, sound_id=params.sound_id, first=bool(params.first)
+                    )
+                    effects = trial.set_queue(await self.db(up_next.tracks)())
+                    effects += trial.play() if trial.state.status == "stopped" else []
+                    paid = False
+                elif name == "set_playlist":
                     pid, pname, tracks = await self.db(_load_tracks)(params.playlist_id)
                     effects = trial.load_playlist(pid or 0, pname, tracks)
                     paid = bool(params.play and tracks)
@@ -114,7 +139,7 @@ class MusicRuntime:
                 else:
                     paid = machine.starts_playback(name, self.player.state)
                     effects = trial.apply(name, **params.given())
-            except machine.PlayerError as exc:
+            except (machine.PlayerError, UserError) as exc:  # a refused add: nothing charged, nothing queued
                 return MusicAnswer(status="error", detail=exc.detail, code=exc.status)
             except (KeyError, TypeError, ValueError) as exc:
                 return MusicAnswer(status="error", detail=f"Bad parameters: {exc}", code=400)
@@ -133,6 +158,8 @@ class MusicRuntime:
                 # Checked last, right before the effects (the lock, the playlist read or the debit took a while).
                 if debit is not None:
                     await self.db(credits.refund)(debit, reason="the player was too slow to start it")
+                if added is not None:
+                    await self.db(up_next.undo_add)(*added)
                 logger.warning("Dropped an expired %r command before its effects", name)
                 return MusicAnswer(status="error", detail="The player did not answer in time.", code=503)
             self.player = trial
@@ -150,6 +177,10 @@ class MusicRuntime:
             await self._release_current()
             path = Path(effect.track.path)
             playback_id = f"{MUSIC_PREFIX}{effect.playback}"
+            if effect.track.item_id is not None and not await self.db(up_next.take)(effect.track.item_id):
+                # Removed from the queue (or its sound deleted) since the list was read: skip it quietly.
+                await self.run(self.player.track_failed(playback=effect.playback)[1:], save=False)
+                return
             if not effect.track.path or not path.is_file():
                 logger.warning("Track %s is missing on disk", effect.track.name)
                 await self.run(self.player.track_failed(playback=effect.playback), save=False)
@@ -199,6 +230,7 @@ class MusicRuntime:
         if self.current is playback:
             self.current = None
             await asyncio.to_thread(self.engine.forget, playback.id)
+        await self._refresh_queue()  # what plays next may be a queued sound
         if kind == "ended" and heard:
             await self.run(self.player.track_ended(playback=number))
         else:  # an error, or an end without a single sample: the file is broken

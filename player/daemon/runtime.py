@@ -37,6 +37,7 @@ from player.protocol import (
     PlaylistChanged,
     PlaylistDeleted,
     PlaySound,
+    QueueChanged,
     SoundsStopped,
     StopAll,
     ValidationError,
@@ -135,6 +136,8 @@ class PlayerRuntime:
         elif isinstance(command, PlaylistDeleted):
             if command.playlist_id == self.music.player.state.playlist_id:
                 await self.music.reload(None, force=True)  # back to the main playlist
+        elif isinstance(command, QueueChanged):
+            await self.music.queue_changed()
         elif isinstance(command, StopAll):
             # Every instant clip; the music is the music player's business (its own stop button).
             stopped = await asyncio.to_thread(self.engine.stop_all, lambda p: not MusicRuntime.owns(p))

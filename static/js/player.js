@@ -1,4 +1,4 @@
-// Player page: Space toggles play/pause; the current track follows the shared player live.
+// Player page: Space toggles play/pause; the current track and the queue follow the shared player live.
 (function () {
   "use strict";
   function highlight() {
@@ -15,8 +15,17 @@
       list.dataset.tracksVersion = version;
       list.dispatchEvent(new CustomEvent("player:tracks-changed"));
     }
+    // Likewise the up-next queue: the page asks for it again when its version moved on.
+    var queue = document.getElementById("player-queue");
+    var queueVersion = bar.dataset.queueVersion;
+    if (queue && queueVersion && seenQueueVersion !== queueVersion) {
+      seenQueueVersion = queueVersion;
+      htmx.trigger(document.body, "player:queue-changed");
+    }
   }
-  new MutationObserver(highlight).observe(document.body, { childList: true, subtree: true, attributes: true, attributeFilter: ["data-index", "data-tracks-version"] });
+  var startBar = document.getElementById("player-bar");
+  var seenQueueVersion = startBar ? startBar.dataset.queueVersion : "";
+  new MutationObserver(highlight).observe(document.body, { childList: true, subtree: true, attributes: true, attributeFilter: ["data-index", "data-tracks-version", "data-queue-version"] });
   document.addEventListener("keydown", function (e) {
     if (e.code !== "Space" || e.target.closest("input, textarea, select, button, [contenteditable]")) return;
     var toggle = document.querySelector("[data-testid=player-toggle]");
