@@ -193,6 +193,7 @@ def start_player(output_dir: Path, log_path: Path, sounds_root: Path) -> subproc
     # This process's own heartbeat says it is ready (a killed predecessor's lingers until it expires).
     while (beat := heartbeat()) is None or beat.pid != proc.pid:
         if proc.poll() is not None or time.monotonic() > deadline:
+            stop_player(proc)  # a player left running keeps the test database open for the next session
             raise RuntimeError(f"The player did not start:\n{log_path.read_text()}")
         time.sleep(0.05)
     return proc
