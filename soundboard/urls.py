@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from api import docs as api_docs
 from api.root import api_urls
 from dashboard import views as dashboard_views
 from health import views as health_views
@@ -24,6 +25,11 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api_urls()),
+    # The seed's addresses of the schema and the documentation (api/docs.py).
+    path("api/openapi.json", api_docs.openapi_json, name="api_openapi"),
+    path("api/docs", api_docs.swagger, name="api_docs"),
+    path("api/redoc", api_docs.redoc, name="api_redoc"),
+    path("api/redoc.standalone.js", api_docs.redoc_script, name="api_redoc_script"),
     # For monitoring, without signing in: /health/ tells what is down, /metrics needs METRICS_TOKEN.
     path("health/", health_views.health, name="health"),
     path("metrics", health_views.metrics, name="metrics"),

@@ -263,3 +263,14 @@ async def test_open_boards_hear_of_a_rename(uploader, own_sound):
     assert response.status_code == 200
     await receive_until(ws, 'id="library-stale"', timeout=10)
     await ws.disconnect()
+
+
+# --- The schema at the seed's address ------------------------------------------------------------------------
+def test_the_schema_is_public_at_both_addresses_and_documents_the_new_operations():
+    ours = Client().get("/api/v1/openapi.json")
+    seed = Client().get("/api/openapi.json")
+    assert ours.status_code == seed.status_code == 200
+    assert ours.json() == seed.json()
+    item = seed.json()["paths"]["/api/v1/sounds/{sound_id}"]
+    assert {"get", "patch", "delete"} <= set(item)
+    assert "every matching sound" in seed.json()["paths"]["/api/v1/sounds/"]["get"]["description"]
