@@ -2,7 +2,7 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.local/bin:$(PATH)
 UV := uv run --quiet
 
-.PHONY: setup run test lint pytest bench
+.PHONY: setup run test lint pytest bench update-ytdlp
 
 setup:
 	@bash scripts/setup.sh
@@ -27,3 +27,12 @@ pytest:
 ## Print the benchmark figures the issues ask for.
 bench: setup
 	$(UV) python -m benchmarks
+
+## Bump yt-dlp, its JavaScript solver scripts (yt-dlp-ejs) and runtime (deno) in uv.lock, then sync .venv.
+## Sites change every few weeks and an old yt-dlp stops finding formats: run this, run the extraction tests,
+## commit uv.lock. It refuses a lock that brought in curl-cffi (it resolves names past the URL guard).
+update-ytdlp:
+	uv lock --upgrade-package yt-dlp --upgrade-package yt-dlp-ejs --upgrade-package deno
+	@if grep -q '^name = "curl-cffi"' uv.lock; then echo "uv.lock now holds curl-cffi: refused (see extraction/urlguard.py)" >&2; exit 1; fi
+	uv sync --locked
+	$(UV) python -c 'from extraction import tooling; print(tooling.summary())'

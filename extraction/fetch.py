@@ -9,6 +9,8 @@ one a line, on stdout:
   {"type": "info", "service", "service_id", "title"}  what the link is; the child then waits for a line on
                                                       stdin: "download" to go on, anything else to stop
   {"type": "progress", "percent"}
+  {"type": "warning", "message"}                       one of yt-dlp's warnings (a missing JavaScript runtime,
+                                                      formats that went missing...): the parent logs and keeps it
   {"type": "done", "file"}                             the converted audio, inside the work folder
   {"type": "refused", "message"}                       a refusal a person can read
   {"type": "error", "message"}                         yt-dlp's own error, to be made readable by the parent
@@ -27,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from extraction import urlguard
+from extraction import tooling, urlguard
 
 # Only these download in-process, so every connection goes through the URL guard. Anything else (ffmpeg,
 # aria2c, curl...) opens connections of its own that the guard never sees.
@@ -144,9 +146,13 @@ def options(job: Job) -> dict[str, Any]:
             "match_filter": match_filter,
             "noplaylist": True,
             "writethumbnail": True,
+            # Quiet screen output only: warnings still reach the logger below, which hands them to the parent.
             "quiet": True,
-            "no_warnings": True,
             "noprogress": True,
+            # YouTube's formats sit behind JavaScript challenges: solved by yt-dlp-ejs's scripts in the deno
+            # installed from PyPI. Nothing is fetched at run time (no remote solver scripts).
+            "js_runtimes": {name: dict(options) for name, options in tooling.JS_RUNTIMES.items()},
+            "remote_components": set(),
             "cookiefile": None,
             "proxy": "",  # never a proxy from the environment: it would see (and reach) what the guard refuses
             "external_downloader": {"default": "native"},
@@ -190,10 +196,15 @@ def _too_large(config: Config) -> str:
 
 
 class _Log:
-    """yt-dlp's chatter goes to stderr (the parent keeps it in the job's log file)."""
+    """yt-dlp's chatter goes to stderr (the parent keeps it in the job's log file); its warnings also go to the
+    parent as events, never silenced: a warning is how yt-dlp says that formats went missing (no JavaScript
+    runtime, a site change that needs `make update-ytdlp`)."""
+
+    MAX_WARNINGS = 20  # a chatty extractor must not flood the parent's log
 
     def __init__(self, job: Job) -> None:
         self.job = job
+        self.warnings = 0
 
     def debug(self, message: str) -> None:
         print(message, file=sys.stderr)
@@ -201,7 +212,13 @@ class _Log:
             # yt-dlp refused an announced size before downloading: it only says so on screen.
             self.job.refuse(_too_large(self.job.config))
 
-    info = warning = error = debug
+    info = error = debug
+
+    def warning(self, message: str) -> None:
+        print(f"WARNING: {message}", file=sys.stderr)
+        self.warnings += 1
+        if self.warnings <= self.MAX_WARNINGS:
+            self.job.emit("warning", message=str(message)[:1000])
 
 
 def _refuse_external(self: Any, filename: str, info_dict: dict[str, Any]) -> bool:

@@ -33,6 +33,9 @@ class Extraction(models.Model):
     stage = models.CharField(max_length=40, blank=True)
     progress = models.PositiveSmallIntegerField(default=0)
     error = models.CharField(max_length=500, blank=True)
+    # yt-dlp's warnings of the last run, one a line (for staff: a missing JavaScript runtime, formats that went
+    # missing). Never shown to the user, who can act on none of them.
+    warnings = models.TextField(blank=True, default="")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="extractions")
     sound = models.ForeignKey("sounds.Sound", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     attempts = models.PositiveSmallIntegerField(default=0)

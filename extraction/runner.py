@@ -64,10 +64,12 @@ def fetch(
     timeout: float,
     on_info: Callable[[Info], bool],
     on_progress: Callable[[int], None],
+    on_warning: Callable[[str], None] | None = None,
 ) -> Path:
     """Run the child to its end; return the audio file, or raise FetchFailed.
 
-    `on_info` sees what the link is before anything is downloaded and answers whether to go on.
+    `on_info` sees what the link is before anything is downloaded and answers whether to go on. yt-dlp's
+    warnings are logged here at warning level and handed to `on_warning` (the job keeps them for staff).
     """
     workdir = Path(config.workdir)
     env = {k: v for k, v in os.environ.items() if k.lower() not in _PROXY_NAMES}
@@ -107,6 +109,11 @@ def fetch(
                     raise Stopped
             elif kind == "progress":
                 on_progress(int(event.get("percent") or 0))
+            elif kind == "warning":
+                message = str(event.get("message") or "")
+                logger.warning("yt-dlp warned (%s): %s", config.url[:200], message)
+                if on_warning is not None:
+                    on_warning(message)
             elif kind == "done":
                 return _inside(workdir, str(event["file"]))
             elif kind == "refused":

@@ -9,7 +9,6 @@ import os
 import re
 import secrets
 import shutil
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -34,7 +33,7 @@ from core import jobs
 from core.errors import UserError
 from credits import services as credits
 from credits.models import CreditAction, CreditTransaction
-from extraction import fetch, runner, urlguard, workdirs
+from extraction import clips, fetch, runner, urlguard, workdirs
 from extraction.models import ACTIVE, Extraction, Status
 from live import events
 from live.contexts import ExtractionJob, ExtractionProgress, LibraryChanged
@@ -304,12 +303,16 @@ def process(job: Extraction) -> Outcome:
     return Outcome.RAN
 
 
+WARNINGS_MAX_CHARS = 4000
+
+
 def _run(job: Extraction) -> None:
     """One claimed run. Temporary files never survive it."""
-    _update(job, stage="detecting", progress=0, error="")
+    _update(job, stage="detecting", progress=0, error="", warnings="")
     workdir = workdirs.create(job)
     last = {"at": 0.0}
     title = job.url
+    warned: list[str] = []
 
     def on_info(info: runner.Info) -> bool:
         nonlocal title
@@ -328,6 +331,10 @@ def _run(job: Extraction) -> None:
             last["at"] = now
             _update(job, stage="downloading", progress=min(percent, 99))
 
+    def on_warning(message: str) -> None:
+        warned.append(message)
+        _update(job, warnings="\n".join(warned)[-WARNINGS_MAX_CHARS:])
+
     try:
         with _heartbeat(job):
             try:
@@ -336,6 +343,7 @@ def _run(job: Extraction) -> None:
                     timeout=settings.EXTRACTION_FETCH_TIMEOUT_S,
                     on_info=on_info,
                     on_progress=on_progress,
+                    on_warning=on_warning,
                 )
             except runner.Stopped:
                 return
@@ -356,7 +364,10 @@ def _run(job: Extraction) -> None:
 def _finish(job: Extraction, media: Path, workdir: Path, title: str) -> None:
     _update(job, stage="converting", progress=100)
     if job.trim_start is not None or job.trim_end is not None:
-        media = _trim(media, job.trim_start, job.trim_end)
+        try:
+            media = clips.trim(media, job.trim_start, job.trim_end)
+        except clips.ClipError as exc:
+            raise ExtractionError(str(exc)) from exc
     try:
         info_audio = audio.probe(media)
     except audio.NotAudioError as exc:
@@ -411,34 +422,13 @@ def _link_existing(job: Extraction, sound: Sound, why: str) -> None:
     _refund(job, f"{why}; nothing new to pay for")
 
 
-def _trim(media: Path, start: float | None, end: float | None) -> Path:
-    out = media.with_name(f"trimmed{media.suffix}")
-    # Local files only: a file that is really a playlist must not make ffmpeg connect anywhere.
-    cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-y", "-protocol_whitelist", "file", "-i", str(media)]
-    if start:
-        cmd += ["-ss", f"{start:.3f}"]
-    if end:
-        cmd += ["-to", f"{end:.3f}"]
-    cmd += ["-map", "0:a:0", "-b:a", settings.EXTRACTION_AUDIO_BITRATE, str(out)]
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
-    if result.returncode != 0 or not out.is_file():
-        raise ExtractionError("The clip could not be cut at those times.")
-    return out
-
-
 def _store(job: Extraction, media: Path, workdir: Path, duration_ms: int, digest: str, title: str) -> Sound:
     stem = f"{slugify(title)[:60] or 'extracted'}-{digest[:8]}"
     final = originals_dir(SoundType.EXT) / f"{stem}{media.suffix}"
     final.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(str(media), final)
-    thumbnail = ""
-    thumbs = [
-        p for p in workdir.iterdir() if p.stem == "thumb" and p.suffix.lower() in (".jpg", ".jpeg", ".png", ".webp")
-    ]
-    if thumbs:
-        thumbnails_dir().mkdir(parents=True, exist_ok=True)
-        thumbnail = f"{stem}{thumbs[0].suffix.lower()}"
-        shutil.move(str(thumbs[0]), thumbnails_dir() / thumbnail)
+    picture = clips.find_thumbnail(workdir)
+    thumbnail = clips.save_thumbnail(picture, thumbnails_dir(), stem) if picture is not None else ""
     try:
         with transaction.atomic():
             # The sound and the job's link to it commit together, and only while this run holds the job.
@@ -456,11 +446,17 @@ def _store(job: Extraction, media: Path, workdir: Path, duration_ms: int, digest
             _update(job, stage="normalizing", sound=sound)
             return sound
     except Lost:
-        final.unlink(missing_ok=True)
+        _remove_stored(final, thumbnail)
         raise
     except IntegrityError as exc:
-        final.unlink(missing_ok=True)
+        _remove_stored(final, thumbnail)
         raise ExtractionError("The same audio was just added by someone else.") from exc
+
+
+def _remove_stored(final: Path, thumbnail: str) -> None:
+    final.unlink(missing_ok=True)
+    if thumbnail:
+        (thumbnails_dir() / thumbnail).unlink(missing_ok=True)
 
 
 # --- Reaper and retry ---------------------------------------------------------------------------------------------

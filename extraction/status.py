@@ -9,6 +9,7 @@ from celery import current_app as celery_app
 from django.db.models import Count
 from django.utils import timezone
 
+from extraction import tooling
 from extraction.models import Extraction, Status
 
 
@@ -18,6 +19,12 @@ class RecentFailure(TypedDict):
     error: str
 
 
+class RecentWarning(TypedDict):
+    id: int
+    url: str
+    warnings: list[str]
+
+
 class QueueStatus(TypedDict):
     pending: int
     processing: int
@@ -25,6 +32,10 @@ class QueueStatus(TypedDict):
     failed: int
     recent_failures: list[RecentFailure]
     workers: list[str]  # extraction workers answering right now
+    ytdlp_version: str
+    js_runtime: str  # "deno 2.9.8", or why there is none
+    js_ready: bool  # a supported runtime and yt-dlp-ejs's scripts: YouTube's formats can be had
+    recent_warnings: list[RecentWarning]  # yt-dlp's warnings of the last day's jobs
 
 
 def extraction_workers(timeout: float = 0.5) -> list[str]:
@@ -37,6 +48,8 @@ def queue_status() -> QueueStatus:
     counts = dict(Extraction.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     since = timezone.now() - timedelta(days=1)
     failures = Extraction.objects.filter(status=Status.FAILED, updated_at__gte=since)
+    warned = Extraction.objects.filter(updated_at__gte=since).exclude(warnings="")
+    found = tooling.detect()
     return {
         "pending": counts.get(Status.PENDING, 0),
         "processing": counts.get(Status.PROCESSING, 0),
@@ -46,4 +59,11 @@ def queue_status() -> QueueStatus:
             {"id": f.pk, "url": f.url, "error": f.error} for f in failures.only("id", "url", "error")[:10]
         ],
         "workers": extraction_workers(),
+        "ytdlp_version": found.ytdlp_version,
+        "js_runtime": tooling.runtime_label(found),
+        "js_ready": found.js_ready,
+        "recent_warnings": [
+            {"id": w.pk, "url": w.url, "warnings": w.warnings.splitlines()}
+            for w in warned.only("id", "url", "warnings")[:10]
+        ],
     }

@@ -1,4 +1,5 @@
-"""The extraction runs' work folders under SOUNDS_ROOT/temp, and the sweep of the ones a dead run left.
+"""The extraction runs' work folders under EXTRACTION_TEMP_DIR (SOUNDS_ROOT/temp by default), and the sweep of
+the ones a dead run left.
 
 A run removes its folder on the way out, but a worker killed with SIGKILL (the OOM killer, a power cut, a
 redeploy) never gets there. Each folder is named after its job and the claim of the run that made it, so the
@@ -25,7 +26,9 @@ _NAME = re.compile(rf"^extraction-(\d+)-([0-9a-f]{{{TOKEN_CHARS}}})-")
 
 
 def temp_root() -> Path:
-    root = Path(settings.SOUNDS_ROOT) / "temp"
+    """EXTRACTION_TEMP_DIR, or SOUNDS_ROOT/temp. Nothing else may live there: the sweep removes what it finds."""
+    configured = settings.EXTRACTION_TEMP_DIR
+    root = Path(configured) if configured else Path(settings.SOUNDS_ROOT) / "temp"
     root.mkdir(parents=True, exist_ok=True)
     return root
 

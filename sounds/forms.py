@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
 from sounds.models import Sort, SoundType
+from sounds.piper import ENGINE as PIPER
 from sounds.tts import DEFAULT_SPEED, DEFAULT_VOICE, MAX_CHARS, SPEEDS, voices
 
 
@@ -92,4 +93,8 @@ class TtsForm(forms.Form):
         super().__init__(*args, **kwargs)
         field = self.fields["voice"]
         assert isinstance(field, forms.ChoiceField)
-        field.choices = [(v.code, f"{v.name} ({v.code})") for v in voices()]
+        natural = [(v.code, v.label) for v in voices() if v.engine == PIPER]
+        synthetic = [(v.code, v.label) for v in voices() if v.engine != PIPER]
+        # Grouped, so the few natural voices are not lost among espeak-ng's hundred languages.
+        grouped = [("Natural voices", natural), ("Synthetic voices, many languages", synthetic)]
+        field.choices = grouped if natural else synthetic

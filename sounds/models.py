@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 
 from sounds.paths import is_contained
 
@@ -103,7 +104,9 @@ def normalized_dir(sound_type: str) -> Path:
 
 
 def thumbnails_dir() -> Path:
-    return Path(settings.SOUNDS_ROOT) / "originals" / "extracted" / "thumbnails"
+    """EXTRACTION_THUMBNAILS_DIR, or its default under SOUNDS_ROOT (read each time: tests move SOUNDS_ROOT)."""
+    configured = settings.EXTRACTION_THUMBNAILS_DIR
+    return Path(configured) if configured else Path(settings.SOUNDS_ROOT) / "originals" / "extracted" / "thumbnails"
 
 
 # The library's orders: one list for the page's form, the API's query schema and the template.
@@ -239,6 +242,12 @@ class Sound(models.Model):
     @property
     def thumbnail_path(self) -> Path | None:
         return thumbnails_dir() / self.thumbnail if self.thumbnail else None
+
+    @property
+    def thumbnail_url(self) -> str:
+        """Where a page or program gets the sound's picture (a small JPEG, served with an image type by
+        `/api/v1/files/sounds/<id>/thumbnail`, for signed-in users); "" when it has none."""
+        return reverse("api:sound_thumbnail", kwargs={"sound_id": self.pk}) if self.thumbnail and self.pk else ""
 
     @property
     def normalization_failed(self) -> bool:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from extraction import tooling
 from health.checks import CeleryQueue, FreeDisk, Redis, free_bytes
 from health.tests.helpers import manage_health
 from player.client import is_online
@@ -104,3 +105,17 @@ def test_manage_health_exits_1_naming_the_player() -> None:
     assert f"{PLAYER}: Unavailable: No heartbeat" in done.stdout
     assert "Database(alias='default'): OK" in done.stdout
     assert f"Down: {PLAYER}" in done.stderr
+
+
+def test_yt_dlp_without_its_javascript_runtime_is_reported_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tooling, "JS_RUNTIMES", {"bun": {}})  # a runtime this machine does not have
+    tooling.detect(fresh=True)
+    try:
+        report = Client().get("/health/?format=json").json()
+    finally:
+        monkeypatch.undo()
+        tooling.detect(fresh=True)
+
+    [name] = [key for key in report if key.startswith("YtDlp(")]
+    assert name == f"YtDlp(version='{tooling.detect().ytdlp_version}', js_runtime='none')"
+    assert report[name].startswith("Unavailable: yt-dlp's JavaScript runtime: none found")

@@ -9,6 +9,7 @@ from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import PlayerProcess, Worker
+from extraction import tooling
 from health.checks import free_bytes
 from health.tests.helpers import manage_health
 
@@ -36,7 +37,14 @@ def test_health_is_200_when_every_part_runs() -> None:
         "CeleryQueue(queue='audio')": "OK",
         "CeleryQueue(queue='extraction')": "OK",
         "FreeDisk()": "OK",
+        _ytdlp_check_name(): "OK",
     }
+
+
+def _ytdlp_check_name() -> str:
+    found = tooling.detect()
+    assert found.js_runtime is not None
+    return f"YtDlp(version='{found.ytdlp_version}', js_runtime='deno {found.js_runtime.version}')"
 
 
 def test_health_is_503_naming_only_the_disk_when_it_is_full(settings: Any) -> None:
@@ -56,6 +64,7 @@ def test_manage_health_exits_0_when_every_part_runs() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Player(room='default'): OK" in done.stdout
     assert "CeleryQueue(queue='extraction'): OK" in done.stdout
+    assert f"{_ytdlp_check_name()}: OK" in done.stdout
     assert "Unavailable" not in done.stdout
 
 
