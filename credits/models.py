@@ -8,7 +8,7 @@ from django.db import models
 
 class CreditAction(models.TextChoices):
     VLC_PLAY_SOUND = "vlc_play_sound", "Played a sound"
-    PLAYER_PLAY = "player_play", "Started the music player"
+    PLAYER_PLAY = "player_play", "Started music"
     QUEUE_ADD = "queue_add", "Added to the music queue"
     AUDIO_EXTRACTION = "audio_extraction", "Audio extraction"
     TEXT_TO_SPEECH = "text_to_speech", "Text to speech"
@@ -16,6 +16,16 @@ class CreditAction(models.TextChoices):
     ADMIN_ADJUSTMENT = "admin_adjustment", "Admin adjustment"
     REFUND = "refund", "Refund"
     SIGNUP = "signup", "Welcome credits"
+
+
+# How a paid music command started its track, as the ledger says it ("Next track “Alpha” from “Party”").
+MUSIC_COMMAND_WORDS = {
+    "play": "Played",
+    "next": "Next track",
+    "previous": "Previous track",
+    "play_index": "Picked",
+    "set_playlist": "Started the playlist with",
+}
 
 
 class AttemptState(models.TextChoices):
@@ -66,6 +76,10 @@ class CreditTransaction(models.Model):
 
     @property
     def detail(self) -> str:
-        """The human part of the metadata: which sound, or why."""
+        """The human part of the metadata: which sound or track (and how the music got there), or why."""
         meta = self.metadata or {}
+        if self.action == CreditAction.PLAYER_PLAY and meta.get("sound_name"):
+            how = MUSIC_COMMAND_WORDS.get(str(meta.get("command")), "Played")
+            where = f" from “{meta['playlist']}”" if meta.get("playlist") else ""
+            return f"{how} “{meta['sound_name']}”{where}"
         return str(meta.get("sound_name") or meta.get("reason") or meta.get("day") or "")

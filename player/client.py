@@ -351,8 +351,19 @@ def _checked(command: str, params: dict[str, Any], current: PublishedState | Non
     return MusicParams.model_validate(checked)
 
 
+@dataclass(frozen=True)
+class MusicOutcome:
+    state: PublishedState
+    charged: int  # what the command cost its sender: pages say so in a toast
+
+
 def music_command(*, user: User, command: str, params: dict[str, Any] | None = None) -> PublishedState:
-    """Run a music command in the daemon and answer the player's new state.
+    """Run a music command in the daemon and answer the player's new state (see `music`)."""
+    return music(user=user, command=command, params=params).state
+
+
+def music(*, user: User, command: str, params: dict[str, Any] | None = None) -> MusicOutcome:
+    """Run a music command in the daemon: the player's new state and what it cost.
 
     Starting playback costs CREDIT_COST_PLAYER: the daemon decides and debits (402 when short), so only a press
     that really starts playback pays, however many arrive at once.
@@ -372,7 +383,7 @@ def music_command(*, user: User, command: str, params: dict[str, Any] | None = N
     answer = _ask(message, MusicAnswer)
     if answer.status != "ok" or answer.state is None:
         raise PlayError(answer.detail or "The player refused.", answer.code if answer.code >= 400 else 400)
-    return answer.state
+    return MusicOutcome(state=answer.state, charged=answer.charged)
 
 
 def enqueue(*, user: User, sound_id: int, first: bool) -> PublishedState:

@@ -182,6 +182,7 @@ class MusicAnswer(Message):
     state: PublishedState | None = None
     detail: str = ""
     code: int = Field(default=200, ge=200, le=599)  # the HTTP status of a refusal (402: not enough credits)
+    charged: int = Field(default=0, ge=0)  # credits the command cost its sender (0: it started nothing new)
 
 
 class Heartbeat(Message):

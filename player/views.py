@@ -50,6 +50,7 @@ def music(request: AuthedRequest) -> HttpResponse:
     """The player bar's buttons. Answers with the bar as the player now is (every other browser gets it live)."""
     form = MusicForm(request.POST).checked()
     result = client.state()
+    charged = 0
     if form.command_name == SETTINGS:
         # The bar's mode and volume controls post together; apply what changed.
         mode, volume = form.cleaned_data["mode"], form.cleaned_data["volume"]
@@ -58,9 +59,20 @@ def music(request: AuthedRequest) -> HttpResponse:
         if volume is not None and (result is None or volume != result.volume):
             result = client.music_command(user=request.user, command="set_volume", params={"volume": volume})
     else:
-        result = client.music_command(user=request.user, command=form.command_name, params=form.params())
+        outcome = client.music(user=request.user, command=form.command_name, params=form.params())
+        result, charged = outcome.state, outcome.charged
+    if charged:
+        # Every charge is announced as it happens: what started and what it cost.
+        request.user.refresh_from_db(fields=["credits"])
+        track = result.current_track if result else None
+        what = f"Playing “{track.name}”" if track else "Music started"
+        spent = f"{charged} credit{'s' if charged != 1 else ''}"
+        text = f"{what} · {spent} · {request.user.credits} left"
+        if not request.htmx:
+            messages.success(request, text)
     if request.htmx:
-        return render(request, "player/_bar.html", {"state": result})
+        response = render(request, "player/_bar.html", {"state": result})
+        return add_toast(response, text) if charged else response
     referer = request.headers.get("referer", "")
     back = url_has_allowed_host_and_scheme(referer, {request.get_host()}, require_https=request.is_secure())
     return redirect(referer if referer and back else "player:page")

@@ -58,6 +58,17 @@ def _load_tracks(playlist_id: int | None) -> tuple[int | None, str, list[machine
     return playlist.pk, playlist.name, tracks
 
 
+def _ledger_note(command: str, state: machine.PlayerState) -> dict[str, Any]:
+    """What a paid command started, for the sender's ledger: the track and the playlist, not just "music"."""
+    track = state.current_track
+    return {
+        "command": command,
+        "sound_id": track.sound_id if track else None,
+        "sound_name": track.name if track else "",
+        "playlist": state.playlist_name,
+    }
+
+
 class MusicRuntime:
     def __init__(self, engine: Engine, db: Any) -> None:
         self.engine = engine
@@ -133,6 +144,9 @@ class MusicRuntime:
                     paid = False
                 elif name == "set_playlist":
                     pid, pname, tracks = await self.db(_load_tracks)(params.playlist_id)
+                    if params.play and not tracks:
+                        # "Play this playlist" on an empty one: a refusal, so nothing is charged.
+                        return MusicAnswer(status="error", detail=f"“{pname}” is empty: add sounds first.", code=409)
                     effects = trial.load_playlist(pid or 0, pname, tracks)
                     paid = bool(params.play and tracks)
                     effects += trial.play() if paid else []
@@ -143,14 +157,20 @@ class MusicRuntime:
                 return MusicAnswer(status="error", detail=exc.detail, code=exc.status)
             except (KeyError, TypeError, ValueError) as exc:
                 return MusicAnswer(status="error", detail=f"Bad parameters: {exc}", code=400)
+            if paid and not any(track.path for track in [*trial.state.queue, *trial.state.tracks]):
+                # Every track's file is missing or unplayable: the player would skip them all and stop, so a
+                # start would be paid for silence.
+                detail = f"None of the sounds in “{trial.state.playlist_name}” can be played right now."
+                return MusicAnswer(status="error", detail=detail, code=409)
             debit = None
+            cost = credits.cost_of(CreditAction.PLAYER_PLAY) if paid else 0
             if paid:
                 try:
                     debit = await self.db(credits.debit)(
                         user_id=command.user_id,
-                        amount=credits.cost_of(CreditAction.PLAYER_PLAY),
+                        amount=cost,
                         action=CreditAction.PLAYER_PLAY,
-                        metadata={"command": name},
+                        metadata=_ledger_note(name, trial.state),
                     )
                 except credits.InsufficientCredits as exc:
                     return MusicAnswer(status="error", detail=str(exc), code=402)
@@ -164,7 +184,7 @@ class MusicRuntime:
                 return MusicAnswer(status="error", detail="The player did not answer in time.", code=503)
             self.player = trial
             await self.run(effects)
-            return MusicAnswer(status="ok", state=self.public_state())
+            return MusicAnswer(status="ok", state=self.public_state(), charged=cost if debit is not None else 0)
 
     # --- effects ---------------------------------------------------------------------------------------------
     async def run(self, effects: list[machine.Effect], *, save: bool = True) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import template
+from django.conf import settings
 
 register = template.Library()
 
@@ -26,3 +27,14 @@ def filesize(size: int | None) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{value:.1f} GB"
+
+
+# What each kind of press costs, by the setting that prices it.
+_COSTS = {"play": "CREDIT_COST_PLAY", "music": "CREDIT_COST_PLAYER"}
+
+
+@register.simple_tag
+def cost(kind: str) -> str:
+    """What a press costs, in the words buttons show: "1 credit", "2 credits" or "free"."""
+    amount = int(getattr(settings, _COSTS[kind]))
+    return "free" if amount <= 0 else f"{amount} credit{'s' if amount != 1 else ''}"

@@ -94,6 +94,71 @@
     }
   });
 
+  // --- Morphing swaps ------------------------------------------------------------------------------------------
+  // hx-swap="morph" (and hx-swap-oob="morph") update the element in place instead of replacing it: the player
+  // bar changes every second while music plays, and replacing it took the focus and the pointer's hover from
+  // whatever control the user was on (ten arrow presses on the volume slider moved it by one).
+  function sameKind(a, b) {
+    return a.nodeType === b.nodeType && a.nodeName === b.nodeName &&
+      (a.nodeType !== 1 || (a.id || "") === (b.id || ""));
+  }
+
+  function busy(el) {
+    // The user is on it: typing into it, or holding the pointer on it.
+    return el === document.activeElement || el.matches(":active");
+  }
+
+  function morphAttributes(from, to) {
+    var keep = busy(from) && (from.tagName === "INPUT" || from.tagName === "SELECT");
+    Array.prototype.slice.call(from.attributes).forEach(function (attr) {
+      if (!to.hasAttribute(attr.name)) from.removeAttribute(attr.name);
+    });
+    Array.prototype.forEach.call(to.attributes, function (attr) {
+      if (keep && attr.name === "value") return;
+      if (from.getAttribute(attr.name) !== attr.value) from.setAttribute(attr.name, attr.value);
+    });
+    // An input's shown value is its property, not its attribute; a control the user is on keeps theirs.
+    if (!keep && (from.tagName === "INPUT" || from.tagName === "SELECT") && from.value !== to.value) {
+      if (from.tagName === "SELECT") {
+        var chosen = to.querySelector("option[selected]");
+        from.value = chosen ? chosen.value : to.value;
+      } else {
+        from.value = to.value;
+      }
+    }
+  }
+
+  function morph(from, to) {
+    if (from.nodeType === 3 || from.nodeType === 8) {
+      if (from.nodeValue !== to.nodeValue) from.nodeValue = to.nodeValue;
+      return;
+    }
+    morphAttributes(from, to);
+    var oldKids = Array.prototype.slice.call(from.childNodes);
+    var newKids = Array.prototype.slice.call(to.childNodes);
+    newKids.forEach(function (child, i) {
+      var old = oldKids[i];
+      if (!old) from.appendChild(child);
+      else if (sameKind(old, child)) morph(old, child);
+      else from.replaceChild(child, old);
+    });
+    oldKids.slice(newKids.length).forEach(function (child) { child.remove(); });
+  }
+
+  if (window.htmx) {
+    htmx.defineExtension("morph", {
+      isInlineSwap: function (style) { return style === "morph"; },
+      handleSwap: function (style, target, fragment) {
+        if (style !== "morph") return false;
+        var next = fragment.firstElementChild;
+        if (!next) return false;
+        if (!sameKind(target, next)) { target.replaceWith(next); return [next]; }
+        morph(target, next);
+        return [target];
+      },
+    });
+  }
+
   // --- htmx ----------------------------------------------------------------------------------------------
   document.addEventListener("htmx:configRequest", function () { /* CSRF travels via hx-headers on <body> */ });
 
