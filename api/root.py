@@ -29,7 +29,7 @@ from live.api import router as socket_router
 from player.api import quiet_router
 from player.api import router as player_router
 from playlists.api import router as playlists_router
-from sounds.api import files_router
+from sounds.api import files_router, tags_router
 from sounds.api import router as sounds_router
 
 logger = logging.getLogger("django.request")
@@ -134,6 +134,7 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 api.add_router("/", accounts_router)
 api.add_router("/socket/", socket_router)
 api.add_router("/sounds/", sounds_router)
+api.add_router("/", tags_router)
 api.add_router("/files/", files_router)
 api.add_router("/credits/", credits_router)
 api.add_router("/playlists/", playlists_router)

@@ -53,6 +53,8 @@ class SoundPlayed(LiveContext):
     source: str
     played_at: datetime  # an ISO string on the wire (msgpack carries no datetimes); live.rendering parses it
     playback_id: str = ""
+    # When the sound's cooldown ends (cards count down to it), None without one.
+    cooldown_until: datetime | None = None
 
 
 class SoundStatus(LiveContext):

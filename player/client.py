@@ -31,6 +31,7 @@ from asgiref.sync import async_to_sync
 from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.utils import timezone
 from pydantic import BaseModel, ValidationError
 
 import ratelimits
@@ -65,7 +66,8 @@ from player.protocol import (
     QueueChanged,
     StopAll,
 )
-from sounds.models import PlaySource, Sound
+from sounds import cooldowns
+from sounds.models import JobState, PlaySource, Sound, SoundQuerySet
 
 logger = logging.getLogger(__name__)
 
@@ -199,12 +201,17 @@ def play_sound(*, user: User, sound_id: int, source: str = PlaySource.BOARD) -> 
     """Debit a pending attempt, have the daemon start the clip, and answer once libvlc reports playing.
 
     Refused before any charge: unknown sound (404), missing file (404), rate limit (429), player offline
-    (503). Not enough credits is a 402 with the balance untouched. When the daemon fails or does not answer in
-    time the attempt is refunded, unless the daemon recorded it as played first: then it plays, and is paid.
+    (503), the sound's cooldown (429). Not enough credits is a 402 with the balance untouched. When the daemon
+    fails or does not answer in time the attempt is refunded, unless the daemon recorded it as played first:
+    then it plays, and is paid. A play refused or refunded leaves no cooldown behind.
     """
     sound = Sound.objects.filter(pk=sound_id).first() if 0 < sound_id <= MAX_ID else None
     if sound is None:
         raise PlayError("No such sound.", 404)
+    return _play(user=user, sound=sound, source=source)
+
+
+def _play(*, user: User, sound: Sound, source: str) -> PlayResult:
     path = sound.playable_path()
     if path is None:
         raise PlayError(f"The file of “{sound.name}” is missing; ask an admin to rescan.", 404)
@@ -215,12 +222,16 @@ def play_sound(*, user: User, sound_id: int, source: str = PlaySource.BOARD) -> 
     playback_id = secrets.token_hex(6)
     action = CreditAction.VLC_PLAY_SOUND
     metadata = {"sound_id": sound.pk, "sound_name": sound.name, "source": source}
+    cooldown = cooldowns.take(sound)  # before the debit: a play refused for its cooldown costs nothing
     try:
         attempt = credits.debit(
             user_id=user.pk, amount=credits.cost_of(action), action=action, metadata=metadata, attempt=True
         )
-    except credits.InsufficientCredits as exc:
-        raise PlayError(str(exc), 402) from exc
+    except BaseException as exc:
+        cooldowns.give_back(sound.pk, cooldown)
+        if isinstance(exc, credits.InsufficientCredits):
+            raise PlayError(str(exc), 402) from exc
+        raise
     command = PlaySound(
         deadline=_deadline(settings.PLAYER_START_TIMEOUT_S),
         playback_id=playback_id,
@@ -231,6 +242,7 @@ def play_sound(*, user: User, sound_id: int, source: str = PlaySource.BOARD) -> 
         user_name=user.display_name,
         source=source,
         attempt_id=attempt.pk,
+        volume=sound.volume,
     )
     try:
         answer = _ask(command, PlayAnswer)
@@ -238,11 +250,13 @@ def play_sound(*, user: User, sound_id: int, source: str = PlaySource.BOARD) -> 
     except PlayerUnreachable as exc:
         failure = exc.detail
     except BaseException as exc:
-        credits.refund_attempt(attempt, reason=f"{type(exc).__name__}: {exc}"[:200])
+        if credits.refund_attempt(attempt, reason=f"{type(exc).__name__}: {exc}"[:200]) is not None:
+            cooldowns.give_back(sound.pk, cooldown)
         raise
     if failure is not None:
         refusal = PlayError(f"“{sound.name}” could not be played ({failure}); your credit was refunded.", 503)
         if credits.refund_attempt(attempt, reason=refusal.detail[:200]) is not None:
+            cooldowns.give_back(sound.pk, cooldown)
             raise refusal
         # Refused: the daemon recorded the play as we gave up on it. It is playing, and it is paid.
     return PlayResult(playback_id=playback_id, sound=sound, balance=attempt.balance_after)
@@ -391,3 +405,20 @@ def enqueue(*, user: User, sound_id: int, first: bool) -> PublishedState:
     (404 unknown sound, 413 full queue, 402 short, 423 quiet hours, 503 offline: nothing charged). A stopped
     player starts playing the queue."""
     return music_command(user=user, command="enqueue", params={"sound_id": sound_id, "first": first})
+
+
+# --- Random play --------------------------------------------------------------------------------------------------
+RANDOM_TRIES = 5
+
+
+def play_random(*, user: User, among: SoundQuerySet, source: str = PlaySource.BOARD) -> PlayResult:
+    """Play one sound picked at random from `among` (the board's current filters): one play, same refusals.
+
+    Sounds cooling down or that failed normalization are never picked; a pick whose file vanished is passed over
+    for another. 404 when nothing is left to pick.
+    """
+    candidates = among.off_cooldown(timezone.now()).exclude(normalization_status=JobState.FAILED, is_normalized=False)
+    for sound in candidates.order_by("?")[:RANDOM_TRIES]:
+        if sound.playable_path() is not None:
+            return _play(user=user, sound=sound, source=source)
+    raise PlayError("No sound matches these filters right now.", 404)

@@ -77,6 +77,8 @@ class PlaySound(Command):
     user_name: str = Field(default="", max_length=255)
     source: str = Field(max_length=20)
     attempt_id: Id
+    # The sound's own level in percent of its normalized loudness (libvlc's ceiling is 200).
+    volume: int = Field(default=100, ge=0, le=200)
 
 
 class MusicParams(Message):

@@ -418,6 +418,8 @@ PLAYER_COMMAND_RATE_LIMIT: str = env.str("PLAYER_COMMAND_RATE_LIMIT", default="2
 SOUNDS_MAX_UPLOAD_MB: int = env.int("SOUNDS_MAX_UPLOAD_MB", default=20)
 SOUNDS_MAX_DURATION_S: int = env.int("SOUNDS_MAX_DURATION_S", default=600)
 SOUNDS_PAGE_SIZE: int = env.int("SOUNDS_PAGE_SIZE", default=60)
+# A new sound's cooldown (seconds after each play before anyone can play it again); each sound can change its own.
+SOUND_COOLDOWN_S: int = env.int("SOUND_COOLDOWN_S", default=0)
 NORMALIZED_AUDIO_FORMAT: str = env.str("NORMALIZED_AUDIO_FORMAT", default="mp3")
 NORMALIZED_AUDIO_BITRATE: str = env.str("NORMALIZED_AUDIO_BITRATE", default="256k")
 NORMALIZED_AUDIO_PASSES: int = env.int("NORMALIZED_AUDIO_PASSES", default=2)

@@ -10,14 +10,16 @@ from django.shortcuts import get_object_or_404
 from ninja import File, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
-from pydantic import Field, field_validator
+from pydantic import Field, StrictInt, field_validator
 
 from api.errors import refusals
 from api.pagination import MAX_PAGE, numbered_page
+from core.errors import UserError
 from player import client as commands
-from sounds import scanner, services, speech, tts, uploads
+from sounds import board, cooldowns, scanner, services, speech, tts, uploads
 from sounds.files import IMAGE_CONTENT_TYPES, serve_file
-from sounds.models import PlaySource, Sort, Sound, SoundType
+from sounds.models import MAX_COOLDOWN_S, MAX_VOLUME, PlaySource, Sort, Sound, SoundType
+from sounds.tags import MAX_TAG_LENGTH, MAX_TAGS_PER_SOUND, clean_tag
 from sounds.upload_handlers import refusal
 from web.types import AuthedRequest
 
@@ -43,6 +45,36 @@ class SoundOut(Schema):
     # The sound's picture (extracted sounds whose site had one), or "" when there is none.
     thumbnail_url: str
     created_at: datetime
+    is_favorite: bool = False
+    tags: list[str] = Field(default_factory=list)
+    volume: int = Field(100, description="Percent of the normalized level the room hears (0-200).")
+    cooldown_s: int = Field(0, description="Seconds after each play before anyone can play it again.")
+    cooldown_remaining_s: int = Field(0, description="Seconds until it can play again (0: now).")
+    emoji: str = ""
+    color: str = Field("", description="#rrggbb, or empty.")
+    uploaded_by: str | None = Field(None, description="Who added it (a display name), when known.")
+    has_thumbnail: bool = False
+
+    @classmethod
+    def of(cls, sound: Sound, favorites: set[int]) -> SoundOut:
+        """From a sound fetched `with_board_details()` (its tags and uploader loaded: no query per sound)."""
+        plain = {name: getattr(sound, name) for name in _ROW_FIELDS}
+        return cls(
+            **plain,
+            is_favorite=sound.pk in favorites,
+            tags=[tag.name for tag in sound.tags.all()],
+            cooldown_remaining_s=cooldowns.seconds_left(sound.next_play_at),
+            uploaded_by=sound.uploaded_by.display_name if sound.uploaded_by is not None else None,
+            has_thumbnail=bool(sound.thumbnail),
+        )
+
+
+# The fields SoundOut copies from the row as they are.
+_ROW_FIELDS = (
+    *("id", "type", "name", "filename", "duration", "size", "hash", "play_count", "is_normalized"),
+    *("normalization_status", "normalized_duration", "normalization_mode", "created_at"),
+    *("volume", "cooldown_s", "emoji", "color"),
+)
 
 
 class SoundPage(Schema):
@@ -56,9 +88,32 @@ class SoundPage(Schema):
 DEFAULT_PAGE_SIZE = 50
 
 
-class SoundFilters(Schema):
+class BoardFilters(Schema):
+    """The board's filters, as the list and random play take them."""
+
     types: list[str] = Field(default_factory=list, description="Repeat for several: `?types=SDB&types=EXT`.")
     q: str = Field(default="", max_length=100, description="Part of the name; accents and case are ignored.")
+    tags: list[str] = Field(default_factory=list, max_length=MAX_TAGS_PER_SOUND, description="Sounds with all of them.")
+    favorites: bool = Field(default=False, description="Only the sounds you starred.")
+
+    def board(self) -> board.Filters:
+        # A tag that can't exist matches nothing, like an unknown type: cleaned names only, the rest dropped.
+        return board.Filters(
+            q=self.q, types=tuple(self.types), tags=tuple(_tag_names(self.tags)), favorites=self.favorites
+        )
+
+
+def _tag_names(raw: list[str]) -> list[str]:
+    names = []
+    for value in raw:
+        try:
+            names.append(clean_tag(value))
+        except UserError:
+            names.append("<none>")  # no tag has this name (clean_tag refuses "<"): the filter matches nothing, as asked
+    return names
+
+
+class SoundFilters(BoardFilters):
     sort: Sort = Sort.NAME
     # Neither given: every sound in one answer, as the seed's API did (scripts and Stream Deck set-ups read the
     # whole list). Either given: that page, `page_size` defaulting to 50.
@@ -91,11 +146,8 @@ def list_sounds(request: AuthedRequest, filters: Query[SoundFilters]) -> SoundPa
     seed's API); with either of them it holds that page (`page_size` 50 unless given, at most 500) and `pages`
     says how many there are. A page past the end is empty; `page` below 1 or `page_size` outside 1 to 500 is a 400.
     """
-    qs = Sound.objects.visible_to(request.user)
-    if filters.types:
-        # Unknown types simply match nothing (the seed's behaviour), rather than erroring.
-        qs = qs.of_types([t for t in filters.types if t in VALID_TYPES])
-    qs = qs.search(filters.q).sorted_by(filters.sort)
+    # Unknown types and tags simply match nothing (the seed's behaviour for types), rather than erroring.
+    qs = board.filtered(request.user, filters.board()).sorted_by(filters.sort).with_board_details()
     paging = filters.paging()
     if paging is None:
         items = list(qs)
@@ -103,8 +155,9 @@ def list_sounds(request: AuthedRequest, filters: Query[SoundFilters]) -> SoundPa
     else:
         page, page_size = paging
         items, total = numbered_page(qs, page=page, page_size=page_size)
+    favorites = board.favorite_ids(request.user.pk)
     return SoundPage(
-        items=[SoundOut.model_validate(s, from_attributes=True) for s in items],
+        items=[SoundOut.of(s, favorites) for s in items],
         total=total,
         page=page,
         pages=max(1, math.ceil(total / page_size)) if page_size else 1,
@@ -113,14 +166,24 @@ def list_sounds(request: AuthedRequest, filters: Query[SoundFilters]) -> SoundPa
 
 
 @router.get("/{int:sound_id}", response=SoundOut)
-def get_sound(request: AuthedRequest, sound_id: int) -> Sound:
-    return _visible_sound(request, sound_id)
+def get_sound(request: AuthedRequest, sound_id: int) -> SoundOut:
+    return SoundOut.of(_visible_sound(request, sound_id), board.favorite_ids(request.user.pk))
 
 
 class SoundPatch(Schema):
     """What to change: send only the fields to change (a field left out keeps its value; null is refused)."""
 
     name: str | None = Field(default=None, max_length=255, description="A blank name is refused.")
+    tags: list[str] | None = Field(
+        default=None,
+        max_length=MAX_TAGS_PER_SOUND * 4,  # the service says "at most 10"; this only keeps huge lists out
+        description=f"The whole set (replaces it): at most {MAX_TAGS_PER_SOUND}, each 1-{MAX_TAG_LENGTH} characters.",
+    )
+    # Strict: true is not 1 per cent, nor "50" a number.
+    volume: StrictInt | None = Field(default=None, description=f"Percent of the normalized level, 0 to {MAX_VOLUME}.")
+    cooldown_s: StrictInt | None = Field(default=None, description=f"Seconds after each play, 0 to {MAX_COOLDOWN_S}.")
+    emoji: str | None = Field(default=None, max_length=64, description="One emoji, or empty for none.")
+    color: str | None = Field(default=None, max_length=64, description="#rrggbb, or empty for none.")
 
     @field_validator("*")
     @classmethod
@@ -132,10 +195,12 @@ class SoundPatch(Schema):
 
 
 @router.patch("/{int:sound_id}", response=SoundOut, openapi_extra=refusals(429))
-def edit_sound(request: AuthedRequest, sound_id: int, payload: SoundPatch) -> Sound:
-    """Change a sound you added (staff: any sound)."""
+def edit_sound(request: AuthedRequest, sound_id: int, payload: SoundPatch) -> SoundOut:
+    """Change a sound you added (staff: any sound). One bad value refuses the whole change (400)."""
     sound = services.sound_for_editing(user=request.user, sound_id=sound_id)
-    return services.edit_sound(sound=sound, user=request.user, **payload.model_dump(exclude_unset=True))
+    services.edit_sound(sound=sound, user=request.user, **payload.model_dump(exclude_unset=True))
+    sound = Sound.objects.with_board_details().get(pk=sound.pk)
+    return SoundOut.of(sound, board.favorite_ids(request.user.pk))
 
 
 @router.delete("/{int:sound_id}", response={204: None}, openapi_extra=refusals(429))
@@ -147,7 +212,7 @@ def delete_sound(request: AuthedRequest, sound_id: int) -> Status[None]:
 
 
 @router.post("/upload", response={201: SoundOut}, openapi_extra=refusals(409))
-def upload_sound(request: AuthedRequest, file: File[UploadedFile | None] = None) -> Status[Sound]:
+def upload_sound(request: AuthedRequest, file: File[UploadedFile | None] = None) -> Status[SoundOut]:
     # Optional for the parser only: a file the upload handler stopped is absent, and deserves its 413.
     refused = refusal(request)
     if refused is not None:
@@ -155,7 +220,7 @@ def upload_sound(request: AuthedRequest, file: File[UploadedFile | None] = None)
     if file is None:
         raise HttpError(400, "file: Field required")
     sound = uploads.import_upload(uploaded=file, user=request.user)
-    return Status(201, sound)
+    return Status(201, SoundOut.of(sound, set()))
 
 
 class PlayOut(Schema):
@@ -163,6 +228,19 @@ class PlayOut(Schema):
     playback_id: str
     sound_id: int
     credits: int
+
+
+@router.post("/play/random", response=PlayOut, openapi_extra=refusals(402, 423, 503))
+def play_random(request: AuthedRequest, filters: Query[BoardFilters]) -> PlayOut:
+    """Play one sound picked at random among those the filters show (one play's cost; 404 when none)."""
+    among = board.filtered(request.user, filters.board())
+    result = commands.play_random(user=request.user, among=among, source=PlaySource.API)
+    return PlayOut(
+        detail=f"Playing “{result.sound.name}”.",
+        playback_id=result.playback_id,
+        sound_id=result.sound.pk,
+        credits=result.balance,
+    )
 
 
 @router.post("/play/{sound_id}", response=PlayOut, openapi_extra=refusals(402, 423, 503))
@@ -292,3 +370,37 @@ def thumbnail(request: AuthedRequest, sound_id: int) -> HttpResponse:
         allowed_types=IMAGE_CONTENT_TYPES,
         max_age=3600,
     )
+
+
+# --- Favourites and tags ------------------------------------------------------------------------------------
+class FavoriteOut(Schema):
+    detail: str
+    sound_id: int
+    is_favorite: bool
+
+
+@router.post("/{sound_id}/favorite", response=FavoriteOut)
+def favorite(request: AuthedRequest, sound_id: int) -> FavoriteOut:
+    """Star a sound (starring it again changes nothing)."""
+    sound = board.set_favorite(user=request.user, sound_id=sound_id, on=True)
+    return FavoriteOut(detail=f"“{sound.name}” is in your favourites.", sound_id=sound.pk, is_favorite=True)
+
+
+@router.delete("/{sound_id}/favorite", response=FavoriteOut)
+def unfavorite(request: AuthedRequest, sound_id: int) -> FavoriteOut:
+    sound = board.set_favorite(user=request.user, sound_id=sound_id, on=False)
+    return FavoriteOut(detail=f"“{sound.name}” is no longer a favourite.", sound_id=sound.pk, is_favorite=False)
+
+
+class TagOut(Schema):
+    name: str
+    sounds: int
+
+
+tags_router = Router(tags=["sounds"])
+
+
+@tags_router.get("/tags", response=list[TagOut])
+def list_tags(request: AuthedRequest) -> list[TagOut]:
+    """Every tag on at least one sound, by name, with how many sounds carry it."""
+    return [TagOut(name=name, sounds=uses) for name, uses in board.tags_in_use()]

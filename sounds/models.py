@@ -9,11 +9,21 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 
 from sounds.paths import is_contained
+from sounds.tags import Tag
+
+MAX_VOLUME = 200  # percent: libvlc's own ceiling, and twice the normalized loudness is plenty
+MAX_COOLDOWN_S = 24 * 3600
+
+
+def default_cooldown() -> int:
+    """A new sound's cooldown: the site's SOUND_COOLDOWN_S (0, none, unless set)."""
+    return int(settings.SOUND_COOLDOWN_S)
 
 
 class SoundType(models.TextChoices):
@@ -145,6 +155,23 @@ class SoundQuerySet(models.QuerySet["Sound"]):
             return self
         return self.filter(Q(is_normalized=True) | ~Q(normalization_status=JobState.FAILED) | Q(uploaded_by=user.pk))
 
+    def tagged(self, names: list[str] | tuple[str, ...]) -> SoundQuerySet:
+        """Sounds carrying every one of `names` (one join per tag: a filter names a handful at most)."""
+        qs = self
+        for name in names:
+            qs = qs.filter(tags__name=name)
+        return qs
+
+    def favorites_of(self, user_id: int) -> SoundQuerySet:
+        return self.filter(favorites__user_id=user_id)
+
+    def off_cooldown(self, now: Any) -> SoundQuerySet:
+        return self.filter(Q(next_play_at__isnull=True) | Q(next_play_at__lte=now))
+
+    def with_board_details(self) -> SoundQuerySet:
+        """What a card or the API shows beyond the row: its tags (one query per page) and its uploader."""
+        return self.select_related("uploaded_by").prefetch_related("tags")
+
     def uploaded_by_user(self, user_id: int) -> SoundQuerySet:
         return self.filter(uploaded_by=user_id, type=SoundType.SDB)
 
@@ -201,6 +228,16 @@ class Sound(models.Model):
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="uploaded_sounds"
     )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="sounds")
+    # What the room hears, in percent of the normalized level (the player applies it to the clip).
+    volume = models.PositiveSmallIntegerField(default=100, validators=[MaxValueValidator(MAX_VOLUME)])
+    # After each play nobody can play this sound again for this long; `next_play_at` is when it frees up, taken
+    # by one conditional UPDATE so two plays at once can't both pass (see sounds.cooldowns).
+    cooldown_s = models.PositiveIntegerField(default=default_cooldown, validators=[MaxValueValidator(MAX_COOLDOWN_S)])
+    next_play_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Its face on the board: one emoji, or a #rrggbb colour (sounds.faces checks both).
+    emoji = models.CharField(max_length=16, blank=True)
+    color = models.CharField(max_length=7, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -211,6 +248,8 @@ class Sound(models.Model):
         constraints = [
             models.UniqueConstraint("hash", name="uq_sound_hash"),
             models.UniqueConstraint("type", "filename", name="uq_sound_type_filename"),
+            models.CheckConstraint(condition=Q(volume__lte=MAX_VOLUME), name="sound_volume_range"),
+            models.CheckConstraint(condition=Q(cooldown_s__lte=MAX_COOLDOWN_S), name="sound_cooldown_range"),
         ]
         indexes = [
             models.Index(fields=["type", "search_name"], name="sound_type_name_idx"),
@@ -283,6 +322,20 @@ class Sound(models.Model):
     def mark_played(self) -> None:
         # F() so concurrent plays never lose a count.
         Sound.objects.filter(pk=self.pk).update(play_count=F("play_count") + 1)
+
+
+class Favorite(models.Model):
+    """A user's star on a sound: the board's "Favourites" filter and `is_favorite` in the API."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favorites")
+    sound = models.ForeignKey(Sound, on_delete=models.CASCADE, related_name="favorites")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint("user", "sound", name="uq_favorite_user_sound")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} ★ {self.sound_id}"
 
 
 class PlaySource(models.TextChoices):

@@ -21,10 +21,11 @@ from accounts.models import User
 from core import jobs
 from core.errors import UserError
 from live import contexts, events
-from sounds import audio, claims, normalizer, progress
+from sounds import audio, claims, faces, normalizer, progress
+from sounds import tags as tagging
 from sounds.claims import Lost, Outcome
 from sounds.live import sound_changed
-from sounds.models import JobState, Sound, SoundPlayed, clean_name, inside, normalized_dir
+from sounds.models import MAX_COOLDOWN_S, MAX_VOLUME, JobState, Sound, SoundPlayed, clean_name, inside, normalized_dir
 
 logger = logging.getLogger(__name__)
 
@@ -295,13 +296,53 @@ def sound_for_editing(*, user: User, sound_id: int) -> Sound:
     return sound
 
 
-def edit_sound(*, sound: Sound, user: User, name: str | None = None) -> Sound:
-    """Change what was given (None: leave it). The API's PATCH and the board's forms both come here."""
+def edit_sound(
+    *,
+    sound: Sound,
+    user: User,
+    name: str | None = None,
+    tags: list[str] | None = None,
+    volume: int | None = None,
+    cooldown_s: int | None = None,
+    emoji: str | None = None,
+    color: str | None = None,
+) -> Sound:
+    """Change what was given (None: leave it). The API's PATCH and the board's forms both come here.
+
+    Every value is judged before anything is written: one bad value refuses the whole edit (400), nothing
+    half-written.
+    """
     # Every edit tells every open board: a loop of edits would be a loop of broadcasts.
     ratelimits.hit("sound-edit", user.pk, "SOUND_EDIT_RATE_LIMIT", detail="Too many changes in a row; slow down a bit.")
-    if name is not None:
-        rename_sound(sound=sound, name=name)
+    clean_tags = tagging.clean_tags(tags) if tags is not None else None
+    fields: dict[str, object] = {}
+    if volume is not None:
+        fields["volume"] = _whole(volume, 0, MAX_VOLUME, f"Volume is a percentage from 0 to {MAX_VOLUME}.")
+    if cooldown_s is not None:
+        message = f"The cooldown is a number of seconds from 0 to {MAX_COOLDOWN_S} (a day)."
+        fields["cooldown_s"] = _whole(cooldown_s, 0, MAX_COOLDOWN_S, message)
+    if emoji is not None:
+        fields["emoji"] = faces.clean_emoji(emoji)
+    if color is not None:
+        fields["color"] = faces.clean_color(color)
+    with transaction.atomic():
+        if name is not None:
+            rename_sound(sound=sound, name=name)  # judges the name; a refusal rolls back what came before
+        for field, value in fields.items():
+            setattr(sound, field, value)
+        if fields:
+            sound.save(update_fields=[*fields, "updated_at"])
+        if clean_tags is not None:
+            sound.tags.set([tagging.Tag.objects.get_or_create(name=tag)[0] for tag in clean_tags])
+        if fields or clean_tags is not None:
+            transaction.on_commit(lambda: events.broadcast(contexts.LibraryChanged()))
     return sound
+
+
+def _whole(value: int, low: int, high: int, message: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise UserError(message)
+    return value
 
 
 def rename_sound(*, sound: Sound, name: str) -> Sound:
@@ -372,7 +413,7 @@ def record_play(*, sound_id: int, user_id: int | None, source: str, user_name: s
         if not Sound.objects.filter(pk=sound_id).update(play_count=F("play_count") + 1):
             return False  # deleted meanwhile
         played = SoundPlayed.objects.create(sound_id=sound_id, user_id=user_id, source=source)
-        sound = Sound.objects.values("name", "play_count").get(pk=sound_id)
+        sound = Sound.objects.values("name", "play_count", "next_play_at").get(pk=sound_id)
     event = contexts.SoundPlayed(
         sound_id=sound_id,
         sound_name=sound["name"],
@@ -382,6 +423,9 @@ def record_play(*, sound_id: int, user_id: int | None, source: str, user_name: s
         source=source,
         played_at=played.played_at,
         playback_id=playback_id,
+        cooldown_until=sound["next_play_at"]
+        if sound["next_play_at"] and sound["next_play_at"] > played.played_at
+        else None,
     )
     transaction.on_commit(plays_changed)
     transaction.on_commit(lambda: events.broadcast(event))

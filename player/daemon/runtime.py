@@ -155,7 +155,9 @@ class PlayerRuntime:
             return
         self.pending[command.playback_id] = command
         try:
-            playback = self.engine.play(path, playback_id=command.playback_id, label=command.name or "sound")
+            playback = self.engine.play(
+                path, playback_id=command.playback_id, label=command.name or "sound", volume=command.volume
+            )
             playback.sound_id = command.sound_id
         except Exception as exc:
             self.pending.pop(command.playback_id, None)
