@@ -7,6 +7,7 @@ from django.test import Client
 
 from accounts.tests.factories import UserFactory
 from sounds import board
+from sounds.faces import clean_emoji
 from sounds.models import Favorite, JobState, Sound
 from sounds.tags import Tag, clean_tag
 from sounds.tests.factories import SoundFactory
@@ -193,8 +194,6 @@ def test_bad_edits_are_400_with_the_reason_and_change_nothing(authed_client, use
 
 
 def test_faces_accept_real_emoji():
-    from sounds.faces import clean_emoji
-
     for emoji in ("📯", "👍🏽", "👨‍👩‍👧", "🇫🇷", "1️⃣", "❤️", "🏳️‍🌈"):
         assert clean_emoji(emoji) == emoji
 
