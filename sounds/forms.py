@@ -98,3 +98,5 @@ class TtsForm(forms.Form):
         # Grouped, so the few natural voices are not lost among espeak-ng's hundred languages.
         grouped = [("Natural voices", natural), ("Synthetic voices, many languages", synthetic)]
         field.choices = grouped if natural else synthetic
+        if natural:
+            field.help_text = "Natural voices sound human; the others speak many languages."

@@ -36,7 +36,7 @@ class Voice:
     @property
     def label(self) -> str:
         if self.engine == piper.ENGINE:
-            return f"{self.name}, neural voice"
+            return f"{self.name}, natural voice"
         return f"{self.name} ({self.code})"
 
 

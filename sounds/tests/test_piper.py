@@ -32,7 +32,7 @@ needs_joe = pytest.mark.skipif(
 def test_the_voices_list_names_piper_and_espeak_voices_with_engine_language_and_label(authed_client):
     voices = authed_client.get("/api/v1/sounds/tts/voices").json()
 
-    label = "Joe (English, United States), neural voice"
+    label = "Joe (English, United States), natural voice"
     assert voices[0] == {"id": JOE, "engine": "piper", "language": "en-us", "label": label}
     espeak = {v["id"]: v for v in voices if v["engine"] == "espeak-ng"}
     assert espeak["en-us"]["language"] == "en-us"
