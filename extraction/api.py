@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field, field_serializer
@@ -48,6 +49,11 @@ class ExtractionOut(Schema):
     trim_end: float | None
     created_at: datetime
     updated_at: datetime
+    status_url: str = Field(description="GET it to follow the job: `status`, `stage` and `progress` (0-100).")
+
+    @staticmethod
+    def resolve_status_url(obj: Extraction) -> str:
+        return reverse("api:extraction", args=[obj.pk])
 
     @field_serializer("trim_start", "trim_end")
     def _finite(self, value: float | None) -> float | None:
@@ -67,7 +73,7 @@ def list_mine(request: AuthedRequest) -> list[Extraction]:
     return list(Extraction.objects.for_user(request.user.pk)[:200])
 
 
-@router.get("/{extraction_id}", response=ExtractionOut)
+@router.get("/{extraction_id}", response=ExtractionOut, url_name="extraction")
 def get_one(request: AuthedRequest, extraction_id: int) -> Extraction:
     # Someone else's job does not exist, as far as you can tell.
     return get_object_or_404(Extraction, pk=extraction_id, user=request.user)

@@ -79,7 +79,7 @@ def scan_task(self: Task[Any, Any], *, scan_id: int) -> dict[str, int] | str:
     if not isinstance(claimed, Scan):
         return str(claimed)
     try:
-        result = scanner.run_claimed(claimed, progress=progress.Throttled("scan"))
+        result = scanner.run_claimed(claimed, progress=progress.Throttled("scan", job=f"scan-{scan_id}"))
     except Lost:
         logger.warning("Scan %s was taken over by another run; this one stops", scan_id)
         return "lost"
