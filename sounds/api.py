@@ -73,7 +73,7 @@ class SoundOut(Schema):
 # The fields SoundOut copies from the row as they are.
 _ROW_FIELDS = (
     *("id", "type", "name", "filename", "duration", "size", "hash", "play_count", "is_normalized"),
-    *("normalization_status", "normalized_duration", "normalization_mode", "created_at"),
+    *("normalization_status", "normalized_duration", "normalization_mode", "created_at", "thumbnail_url"),
     *("volume", "cooldown_s", "emoji", "color"),
 )
 
