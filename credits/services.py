@@ -56,6 +56,7 @@ def _notify(tx: CreditTransaction) -> None:
         amount=tx.amount,
         action=tx.action,
         action_label=CreditAction(tx.action).label,
+        transaction_id=tx.pk,
     )
     transaction.on_commit(lambda: events.send_to_user(tx.user_id, event))
 

@@ -95,6 +95,7 @@ class UserCreditsChanged(LiveContext):
     amount: int
     action: str
     action_label: str
+    transaction_id: int | None = None  # the ledger row (credits.CreditTransaction) that moved the balance
 
 
 class ExtractionJob(BaseModel):

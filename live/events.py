@@ -88,11 +88,11 @@ def close_user_connections(user_id: int) -> None:
 
 
 def close_token_connections(token_id: int) -> None:
-    """Close every event socket opened with an API token (it was revoked)."""
-    _group_send(token_group(token_id), {"type": "live.close"})
+    """Close every event socket opened with an API token (it was revoked): 4401, sign in again."""
+    _group_send(token_group(token_id), {"type": "live.close", "code": 4401})
 
 
-async def _agroup_send(group: str, payload: EventMessage | dict[str, str]) -> None:
+async def _agroup_send(group: str, payload: EventMessage | dict[str, str | int]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
@@ -104,5 +104,5 @@ async def _agroup_send(group: str, payload: EventMessage | dict[str, str]) -> No
         logger.warning("Could not send live event to %s", group, exc_info=True)
 
 
-def _group_send(group: str, payload: EventMessage | dict[str, str]) -> None:
+def _group_send(group: str, payload: EventMessage | dict[str, str | int]) -> None:
     async_to_sync(_agroup_send)(group, payload)

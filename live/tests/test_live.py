@@ -42,6 +42,8 @@ async def test_a_user_gets_their_own_events_and_never_anothers():
     ws_bob, ok_b = await connect(bob)
     assert ok_a
     assert ok_b
+    # Bob's arrival is announced after his socket is accepted: wait for it, or it could land after the marker.
+    await receive_until(ws_bob, 'id="online-count" data-testid="online-count" hx-swap-oob="true">2</span>')
     credits = UserCreditsChanged(before=25, after=24, amount=-1, action="test", action_label="Test")
     await events.asend_to_user(alice.pk, credits)
     frame = await receive_until(ws_alice, "credit-balance")
@@ -96,6 +98,8 @@ async def test_disabling_a_user_closes_their_open_websockets():
     user = await sync_to_async(UserFactory.create)()
     ws, connected = await connect(user)
     assert connected
+    # The socket joins presence after it is accepted; its own announcement says it has.
+    await receive_until(ws, 'id="online-count" data-testid="online-count" hx-swap-oob="true">1</span>')
 
     def disable() -> None:
         user.is_active = False
