@@ -69,7 +69,17 @@ class UploadForm(forms.Form):
 
 
 class RenameForm(forms.Form):
-    name = forms.CharField(max_length=255)
+    name = forms.CharField(
+        max_length=255,
+        error_messages={
+            "required": "Give the sound a name: it can't be blank.",
+            "max_length": "That name is too long: use at most 255 characters.",
+        },
+    )
+
+    def refusal(self) -> str:
+        """The first reason the name was refused, as the toast says it."""
+        return next((str(e) for errors in self.errors.values() for e in errors), "That name can't be used.")
 
 
 class TtsForm(forms.Form):

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
 
 from core.errors import UserError
 from sounds import scanner, services, speech, uploads
@@ -149,29 +150,32 @@ def _staff_done(request: AuthedRequest, text: str) -> HttpResponse:
     return redirect("home")
 
 
-@staff_required
 @require_POST
 def rename(request: AuthedRequest, sound_id: int) -> HttpResponse:
-    sound = get_object_or_404(Sound, pk=sound_id)
+    """The uploader or staff renames a sound (the API's PATCH goes through the same service)."""
+    sound = services.sound_for_editing(user=request.user, sound_id=sound_id)
     form = RenameForm(request.POST)
     if not form.is_valid():
-        raise UserError("Give the sound a name of at most 255 characters.")
-    services.rename_sound(sound=sound, name=form.cleaned_data["name"])  # refusals: web.refusals answers them
-    if request.htmx:
-        response = render(request, "sounds/library.html#card", {"sound": sound})
-        return add_toast(response, f"Renamed to “{sound.name}”.")
-    return redirect("home")
+        # A refusal, never a swap: the card stays as it was (a 400 swapped in made the card vanish).
+        raise UserError(form.refusal(), 400)
+    services.edit_sound(sound=sound, user=request.user, name=form.cleaned_data["name"])
+    return _library_changed(request, f"Renamed to “{sound.name}”.")
 
 
-@staff_required
 @require_POST
 def delete(request: AuthedRequest, sound_id: int) -> HttpResponse:
-    sound = get_object_or_404(Sound, pk=sound_id)
-    services.delete_sounds(Sound.objects.filter(pk=sound.pk))
+    """The uploader or staff deletes a sound and its files."""
+    sound = services.sound_for_editing(user=request.user, sound_id=sound_id)
+    services.delete_sound(sound=sound, user=request.user)
+    return _library_changed(request, f"“{sound.name}” deleted.")
+
+
+def _library_changed(request: AuthedRequest, text: str) -> HttpResponse:
+    """The board re-reads its list (with the viewer's filters) rather than patching one card by hand."""
     if request.htmx:
-        # An empty 200 swaps the card out of the grid.
-        return add_toast(HttpResponse(""), f"“{sound.name}” deleted.")
-    messages.success(request, f"“{sound.name}” deleted.")
+        response = add_toast(HttpResponse(status=204), text)
+        return trigger_client_event(response, "library:refresh")
+    messages.success(request, text)
     return redirect("home")
 
 

@@ -248,8 +248,7 @@ async def test_open_boards_hear_of_a_deletion(uploader, own_sound):
     assert connected
     response = await sync_to_async(lambda: bearer(uploader).delete(f"/api/v1/sounds/{own_sound.pk}"))()
     assert response.status_code == 204
-    frame = await receive_until(ws, 'id="library-stale"', timeout=10)
-    assert "The library changed" in frame
+    await receive_until(ws, 'data-trigger="library:refresh"', timeout=10)
     await ws.disconnect()
 
 
@@ -261,7 +260,7 @@ async def test_open_boards_hear_of_a_rename(uploader, own_sound):
     client = await sync_to_async(bearer)(uploader)
     response = await sync_to_async(client.patch)(f"/api/v1/sounds/{own_sound.pk}", {"name": "New"}, "application/json")
     assert response.status_code == 200
-    await receive_until(ws, 'id="library-stale"', timeout=10)
+    await receive_until(ws, 'data-trigger="library:refresh"', timeout=10)
     await ws.disconnect()
 
 

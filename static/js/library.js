@@ -24,12 +24,6 @@
       });
       return;
     }
-    if (e.target.closest("[data-reload]")) {
-      e.preventDefault();
-      var stale = document.getElementById("library-stale");
-      if (stale) stale.innerHTML = "";
-      htmx.trigger(document.body, "library:refresh");
-    }
   });
   if (audio) audio.addEventListener("ended", function () { setPlaying(null); });
 
