@@ -63,6 +63,7 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]  # allauth sh
         second sign-up with the same link rolls this account back."""
         if not services.admit(user=user, invite_key=invite_key(request)):
             raise ImmediateHttpResponse(render(request, "account/signup_closed.html", status=403))
+        services.promote_if_first(user=user)
         if hasattr(request, "session"):
             request.session.pop(INVITE_SESSION_KEY, None)
 

@@ -277,3 +277,18 @@ class Invite(models.Model):
         if self.expires_at <= timezone.now():
             return "expired"
         return "open"
+
+
+class FirstAccount(models.Model):
+    """The install's first account, made staff at sign-up (as Navidrome does): one row, ever.
+
+    The unique slot is the race guard: two first sign-ups at once both insert slot 1 and the database lets
+    exactly one in, whatever each saw of the other's uncommitted account.
+    """
+
+    slot = models.PositiveSmallIntegerField(unique=True, default=1, editable=False)
+    user = models.OneToOneField(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"First account: {self.user_id}"

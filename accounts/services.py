@@ -8,13 +8,13 @@ from allauth.account.adapter import get_adapter
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
 import ratelimits
-from accounts.models import ApiToken, Invite, User
+from accounts.models import ApiToken, FirstAccount, Invite, User
 from core.errors import UserError
 from credits.models import CreditAction
 from credits.services import credit
@@ -160,6 +160,26 @@ def admit(*, user: User, invite_key: str | None) -> bool:
         return True
     invite = Invite.find_open(invite_key or "") or Invite.objects.filter(used_by=user).first()
     return invite is not None and invite.claim(user)
+
+
+def promote_if_first(*, user: User) -> bool:
+    """Make `user` staff and admin when theirs is the install's first account (FIRST_ACCOUNT_IS_STAFF), so a
+    fresh install can scan, normalize and manage without `createsuperuser`.
+
+    Call inside the transaction that created the user. Exactly one account ever wins: the `FirstAccount` row's
+    unique slot (see its docstring), inserted in a savepoint so the loser's sign-up goes on as a normal one.
+    An install that already has accounts (made before this rule, or by createsuperuser) promotes nobody.
+    """
+    if not settings.FIRST_ACCOUNT_IS_STAFF or User.objects.exclude(pk=user.pk).exists():
+        return False
+    try:
+        with transaction.atomic():
+            FirstAccount.objects.create(user=user)
+    except IntegrityError:
+        return False
+    User.objects.filter(pk=user.pk).update(is_staff=True, is_superuser=True)
+    user.is_staff = user.is_superuser = True
+    return True
 
 
 def welcome_credits_wait_for(*, email_verified: bool) -> bool:

@@ -200,6 +200,9 @@ ACCOUNT_UNIQUE_EMAIL = True
 # verification mail), "invite" (a single-use link made by staff) or "closed". Social sign-ups obey it too.
 SIGNUP: str = env.str("SIGNUP", default="open")
 SIGNUP_EMAIL_DOMAINS: list[str] = [d.strip().lower().lstrip("@") for d in env.list("SIGNUP_EMAIL_DOMAINS", default=[])]
+# The install's first account becomes staff and admin (as Navidrome does), so a fresh install needs no
+# `createsuperuser` before someone can scan, normalize and manage. Later accounts are plain users.
+FIRST_ACCOUNT_IS_STAFF: bool = env.bool("FIRST_ACCOUNT_IS_STAFF", default=True)
 if SIGNUP not in ("open", "domain", "invite", "closed"):
     raise ImproperlyConfigured(f"SIGNUP must be open, domain, invite or closed, not {SIGNUP!r}.")
 if SIGNUP == "domain" and not SIGNUP_EMAIL_DOMAINS:

@@ -28,7 +28,7 @@ def test_an_empty_library_tells_staff_how_to_add_sounds():
     client.force_login(UserFactory.create(is_staff=True))
     html = client.get("/").content.decode()
     assert 'data-testid="empty-library"' in html
-    assert "scan_sounds" in html
+    assert "Scan folders" in html
     client.force_login(UserFactory.create())
     html = client.get("/").content.decode()
     assert "Upload the first one" in html

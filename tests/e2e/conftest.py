@@ -81,6 +81,8 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
         # Test-only: extractions may come from the tests' local media server.
         "EXTRACTION_ALLOW_GENERIC": "true",
         "EXTRACTION_ALLOWED_PRIVATE_IPS": "127.0.0.1",
+        # The tests' users are plain unless a test makes one staff (the first sign-up rule has its own tests).
+        "FIRST_ACCOUNT_IS_STAFF": "false",
     }
 
     redis.Redis.from_url(E2E_REDIS_URL).flushdb()
