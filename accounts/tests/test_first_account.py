@@ -62,27 +62,32 @@ def test_a_deleted_first_account_does_not_make_the_next_sign_up_staff():
     assert not User.objects.get(email="after@example.com").is_staff
 
 
+def race_first_sign_ups(tag: str) -> list[Any]:
+    """Two accounts created in two threads released together; what `promote_if_first` said to each."""
+    barrier = threading.Barrier(2)
+    results: list[Any] = [None, None]
+
+    def create(i: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            with transaction.atomic():
+                user = User.objects.create_user(email=f"racer{i}-{tag}@example.com", password=PASSWORD)
+                results[i] = services.promote_if_first(user=user)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=create, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_first_sign_ups_at_the_same_moment_make_exactly_one_staff():
     for round_ in range(5):
         User.objects.all().delete()
         FirstAccount.objects.all().delete()
-        barrier = threading.Barrier(2)
-        results: list[Any] = [None, None]
-
-        def create(i: int) -> None:
-            try:
-                barrier.wait(timeout=10)
-                with transaction.atomic():
-                    user = User.objects.create_user(email=f"racer{i}-{round_}@example.com", password=PASSWORD)
-                    results[i] = services.promote_if_first(user=user)
-            finally:
-                connection.close()
-
-        threads = [threading.Thread(target=create, args=(i,)) for i in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-        assert sorted(results) == [False, True]
+        assert sorted(race_first_sign_ups(str(round_))) == [False, True]
         assert User.objects.filter(is_staff=True).count() == 1

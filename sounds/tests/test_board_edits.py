@@ -16,7 +16,7 @@ from sounds.tests.factories import SoundFactory
 
 pytestmark = pytest.mark.django_db
 
-HX = {"HTTP_HX_REQUEST": "true"}
+HX = {"HX-Request": "true"}
 
 
 def signed_in(user: User) -> Client:
@@ -31,7 +31,7 @@ def triggers(response: Any) -> dict[str, Any]:
 
 def test_an_uploader_renames_their_own_sound_and_the_board_refreshes(user, sounds_root):
     sound = SoundFactory.create(name="Mine", uploaded_by=user)
-    response = signed_in(user).post(f"/sounds/{sound.pk}/rename/", {"name": "  Still mine  "}, **HX)
+    response = signed_in(user).post(f"/sounds/{sound.pk}/rename/", {"name": "  Still mine  "}, headers=HX)
     assert response.status_code == 204
     sent = triggers(response)
     assert sent["toasts"] == [{"message": "Renamed to “Still mine”.", "level": "success"}]
@@ -43,7 +43,7 @@ def test_an_uploader_renames_their_own_sound_and_the_board_refreshes(user, sound
 @pytest.mark.parametrize("blank", ["", "   ", "\t\n"])
 def test_a_blank_name_is_refused_with_the_reason_and_the_card_stays(user, sounds_root, blank):
     sound = SoundFactory.create(name="Keep me", uploaded_by=user)
-    response = signed_in(user).post(f"/sounds/{sound.pk}/rename/", {"name": blank}, **HX)
+    response = signed_in(user).post(f"/sounds/{sound.pk}/rename/", {"name": blank}, headers=HX)
     assert response.status_code == 400
     assert response.headers["HX-Reswap"] == "none"  # nothing is swapped over the card
     assert triggers(response)["toasts"] == [{"message": "Give the sound a name: it can't be blank.", "level": "error"}]
@@ -53,14 +53,14 @@ def test_a_blank_name_is_refused_with_the_reason_and_the_card_stays(user, sounds
 
 def test_a_name_too_long_says_so(user, sounds_root):
     sound = SoundFactory.create(name="Short", uploaded_by=user)
-    response = signed_in(user).post(f"/sounds/{sound.pk}/rename/", {"name": "x" * 256}, **HX)
+    response = signed_in(user).post(f"/sounds/{sound.pk}/rename/", {"name": "x" * 256}, headers=HX)
     assert response.status_code == 400
     assert "at most 255 characters" in triggers(response)["toasts"][0]["message"]
 
 
 def test_an_uploader_deletes_their_own_sound(user, sounds_root):
     sound = SoundFactory.create(name="Oops", uploaded_by=user)
-    response = signed_in(user).post(f"/sounds/{sound.pk}/delete/", **HX)
+    response = signed_in(user).post(f"/sounds/{sound.pk}/delete/", headers=HX)
     assert response.status_code == 204
     assert "library:refresh" in triggers(response)
     assert not Sound.objects.filter(pk=sound.pk).exists()
@@ -69,8 +69,8 @@ def test_an_uploader_deletes_their_own_sound(user, sounds_root):
 def test_nobody_else_may_rename_or_delete_and_the_menu_shows_only_to_the_uploader(user, sounds_root):
     sound = SoundFactory.create(name="Not yours", uploaded_by=user)
     other = signed_in(UserFactory.create())
-    assert other.post(f"/sounds/{sound.pk}/rename/", {"name": "Mine now"}, **HX).status_code == 403
-    assert other.post(f"/sounds/{sound.pk}/delete/", **HX).status_code == 403
+    assert other.post(f"/sounds/{sound.pk}/rename/", {"name": "Mine now"}, headers=HX).status_code == 403
+    assert other.post(f"/sounds/{sound.pk}/delete/", headers=HX).status_code == 403
     sound.refresh_from_db()
     assert sound.name == "Not yours"
     assert 'data-testid="manage-sound"' not in other.get("/").content.decode()

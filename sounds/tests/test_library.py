@@ -104,22 +104,22 @@ def test_names_are_escaped_in_the_grid(authed_client):
 
 def test_staff_rename_and_delete_but_other_users_cannot(authed_client, sounds_root):
     sound = SoundFactory.create(name="Old")
-    hx = {"HTTP_HX_REQUEST": "true"}
-    assert authed_client.post(f"/sounds/{sound.pk}/rename/", {"name": "New"}, **hx).status_code == 403
-    assert authed_client.post(f"/sounds/{sound.pk}/delete/", **hx).status_code == 403
+    hx = {"HX-Request": "true"}
+    assert authed_client.post(f"/sounds/{sound.pk}/rename/", {"name": "New"}, headers=hx).status_code == 403
+    assert authed_client.post(f"/sounds/{sound.pk}/delete/", headers=hx).status_code == 403
     assert authed_client.post("/sounds/scan/").status_code == 403
     sound.refresh_from_db()
     assert sound.name == "Old"
     staff = Client()
     staff.force_login(UserFactory.create(is_staff=True))
-    response = staff.post(f"/sounds/{sound.pk}/rename/", {"name": "New name"}, **hx)
+    response = staff.post(f"/sounds/{sound.pk}/rename/", {"name": "New name"}, headers=hx)
     assert response.status_code == 204
     sound.refresh_from_db()
     assert sound.name == "New name"
-    assert staff.post(f"/sounds/{sound.pk}/rename/", {"name": ""}, **hx).status_code == 400
-    assert staff.post(f"/sounds/{sound.pk}/delete/", **hx).status_code == 204
+    assert staff.post(f"/sounds/{sound.pk}/rename/", {"name": ""}, headers=hx).status_code == 400
+    assert staff.post(f"/sounds/{sound.pk}/delete/", headers=hx).status_code == 204
     assert not Sound.objects.exists()
-    assert staff.post("/sounds/999/delete/", **hx).status_code == 404
+    assert staff.post("/sounds/999/delete/", headers=hx).status_code == 404
     assert staff.get(f"/sounds/{sound.pk}/delete/").status_code == 405
 
 
