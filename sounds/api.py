@@ -43,8 +43,6 @@ class SoundOut(Schema):
     normalization_status: str
     normalized_duration: int | None
     normalization_mode: str
-    # The sound's picture (extracted sounds whose site had one), or "" when there is none.
-    thumbnail_url: str
     created_at: datetime
     is_favorite: bool = False
     tags: list[str] = Field(default_factory=list)
@@ -55,6 +53,8 @@ class SoundOut(Schema):
     color: str = Field("", description="#rrggbb, or empty.")
     uploaded_by: str | None = Field(None, description="Who added it (a display name), when known.")
     has_thumbnail: bool = False
+    # The sound's picture (a small JPEG of an extracted sound's site picture), or "" when there is none.
+    thumbnail_url: str = ""
 
     @classmethod
     def of(cls, sound: Sound, favorites: set[int]) -> SoundOut:
@@ -67,6 +67,7 @@ class SoundOut(Schema):
             cooldown_remaining_s=cooldowns.seconds_left(sound.next_play_at),
             uploaded_by=sound.uploaded_by.display_name if sound.uploaded_by is not None else None,
             has_thumbnail=bool(sound.thumbnail),
+            thumbnail_url=sound.thumbnail_url,
         )
 
 
