@@ -20,6 +20,7 @@ from accounts.api import API_TOKEN_ATTRIBUTE
 from accounts.api import router as accounts_router
 from accounts.models import ApiToken, User
 from api import errors
+from board.api import router as board_router
 from core.errors import UserError
 from credits.api import router as credits_router
 from dashboard.api import router as dashboard_router
@@ -140,6 +141,7 @@ api.add_router("/credits/", credits_router)
 api.add_router("/playlists/", playlists_router)
 api.add_router("/player/", player_router)
 api.add_router("/", quiet_router)
+api.add_router("/", board_router)
 api.add_router("/dashboard/", dashboard_router)
 api.add_router("/extractions/", extraction_router)
 api.add_router("/admin/", extraction_admin_router)

@@ -384,9 +384,9 @@ def music(*, user: User, command: str, params: dict[str, Any] | None = None) -> 
     """
     if command not in MUSIC_COMMANDS:
         raise PlayError("Unknown player command.", 400)
+    if command in SOUNDING_COMMANDS or (command == "set_playlist" and (params or {}).get("play")):
+        quiet.check(user)  # first: in quiet hours the answer is "not now", whatever the parameters
     checked = _checked(command, params or {}, state())
-    if command in SOUNDING_COMMANDS or (command == "set_playlist" and checked.play):
-        quiet.check(user)
     _limit(user)
     if not is_online():
         raise PlayError("The player is offline.", 503)

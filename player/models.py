@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 
 
 class SavedPlayerState(models.Model):
@@ -102,3 +105,13 @@ class QueueItem(models.Model):
 
     def __str__(self) -> str:
         return f"queue #{self.position}: sound {self.sound_id}"
+
+
+# Every page and every play asks whether it is quiet: the windows are cached, and dropped on any change (the
+# admin's bulk delete too, which sends post_delete for each row).
+QUIET_CACHE_KEY = "player:quiet-windows"
+
+
+@receiver([post_save, post_delete], sender=QuietWindow)
+def _forget_quiet_windows(**kwargs: object) -> None:
+    cache.delete(QUIET_CACHE_KEY)

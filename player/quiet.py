@@ -11,11 +11,12 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.models import User
 from core.errors import UserError
-from player.models import WEEKDAYS, QuietWindow
+from player.models import QUIET_CACHE_KEY, WEEKDAYS, QuietWindow
 
 DAY_NAMES = dict(WEEKDAYS)
 
@@ -60,7 +61,10 @@ def _intervals(windows: list[QuietWindow], around: datetime) -> list[tuple[datet
 
 def current(now: datetime | None = None) -> Quiet | None:
     """The quiet period `now` is in (to the end of every window adjoining it), or None."""
-    windows = list(QuietWindow.objects.all())
+    windows = cache.get(QUIET_CACHE_KEY)
+    if windows is None:
+        windows = list(QuietWindow.objects.all())
+        cache.set(QUIET_CACHE_KEY, windows, 300)
     if not windows:
         return None
     local = timezone.localtime(now).replace(tzinfo=None)

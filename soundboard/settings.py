@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "sounds",
     "playlists",
     "player",
+    "board",
     "extraction",
     "health_check",
     "health",

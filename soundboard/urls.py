@@ -16,6 +16,7 @@ urlpatterns = [
     path("sounds/", include("sounds.urls")),
     path("credits/", include("credits.urls")),
     path("player/", include("player.urls")),
+    path("board/", include("board.urls")),
     path("playlists/", include("playlists.urls")),
     path("extractions/", include("extraction.urls")),
     path("live/refresh/", live_views.live_refresh, name="live_refresh"),

@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
+from board import services as board
 from core.errors import UserError
 from sounds import scanner, services, speech, uploads
 from sounds.forms import LibraryFilterForm, NormalizeAllForm, RenameForm, TtsForm, UploadForm
@@ -48,6 +49,8 @@ def library_page(request: AuthedRequest) -> dict[str, object]:
             "uploaded_by",
         )
     )
+    hotkeys = board.bindings(request.user)
+    keys = {h.key: h.sound_id for h in hotkeys}
     paginator = Paginator(sounds, per_page=_page_size(), allow_empty_first_page=True)
     page = paginator.get_page(f["page"])
     return {
@@ -62,6 +65,9 @@ def library_page(request: AuthedRequest) -> dict[str, object]:
         "sort_choices": Sort.choices,
         "library_empty": paginator.count == 0 and not (f["q"] or f["types"]),
         "queue_cost": settings.CREDIT_COST_PLAYER,
+        "sound_keys": {sound_id: key for key, sound_id in keys.items()},
+        "hotkey_map": keys,
+        "hotkeys": hotkeys,
     }
 
 
@@ -73,6 +79,7 @@ def _card_urls() -> dict[str, str]:
         "download": reverse("api:sound_download", args=[1]).removesuffix("1/download"),
         "preview": reverse("api:sound_preview", args=[1]).removesuffix("1/preview"),
         "queue": reverse("player:queue_add"),
+        "bind": reverse("board:bind"),
     }
 
 
@@ -88,6 +95,7 @@ def library(request: AuthedRequest) -> HttpResponse:
         partial = "page" if LibraryFilterForm(request.GET).values()["more"] else "results"
         return render(request, f"sounds/library.html#{partial}", context)
     context["upload_form"] = UploadForm()
+    context["board_view"] = board.view_of(request.user)
     context["plan"] = request.user.plan
     context["recent_plays"] = SoundPlayed.objects.select_related("sound", "user")[:10]
     if request.user.is_staff:

@@ -38,3 +38,9 @@ def cost(kind: str) -> str:
     """What a press costs, in the words buttons show: "1 credit", "2 credits" or "free"."""
     amount = int(getattr(settings, _COSTS[kind]))
     return "free" if amount <= 0 else f"{amount} credit{'s' if amount != 1 else ''}"
+
+
+@register.filter
+def lookup(mapping: dict[object, object] | None, key: object) -> object:
+    """`mapping[key]`, or None: a per-card value from a dict made once per page (a sound's hotkey)."""
+    return mapping.get(key) if mapping else None
