@@ -67,7 +67,6 @@ class SoundOut(Schema):
             cooldown_remaining_s=cooldowns.seconds_left(sound.next_play_at),
             uploaded_by=sound.uploaded_by.display_name if sound.uploaded_by is not None else None,
             has_thumbnail=bool(sound.thumbnail),
-            thumbnail_url=sound.thumbnail_url,
         )
 
 
