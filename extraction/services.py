@@ -7,22 +7,16 @@ import logging
 import math
 import os
 import re
-import secrets
 import shutil
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from yt_dlp.extractor import gen_extractor_classes
@@ -30,6 +24,7 @@ from yt_dlp.extractor import gen_extractor_classes
 import ratelimits
 from accounts.models import User
 from core import jobs
+from core.claims import Claims, Lost, Outcome
 from core.errors import UserError
 from credits import services as credits
 from credits.models import CreditAction, CreditTransaction
@@ -148,76 +143,51 @@ def enqueue(extraction_id: int) -> None:
 
 
 def _enqueue_or_refund(job: Extraction) -> None:
-    """After the debit committed: queue the job, or (broker down) fail it, refund, and say so; never a 500."""
-    try:
-        enqueue(job.pk)
-    except Exception as exc:
-        logger.error("Extraction %s could not be queued", job.pk, exc_info=True)
-        reason = "The job could not be queued (the task queue is unreachable); your credits were refunded."
-        if Extraction.objects.filter(pk=job.pk, status=Status.PENDING, claim="").update(
-            status=Status.FAILED, error=reason, updated_at=timezone.now()
-        ):
-            _refund(job, reason)
-        raise ExtractionError(reason, 503) from exc
+    """After the debit committed: queue the job, or (broker down) fail it, refund, and say so with a 503."""
+    reason = "The job could not be queued (the task queue is unreachable); your credits were refunded."
+    jobs.enqueue_or_fail(
+        "extraction.process",
+        {"extraction_id": job.pk},
+        unclaimed=Extraction.objects.filter(pk=job.pk, status=Status.PENDING, claim=""),
+        failed={"status": Status.FAILED, "error": reason, "updated_at": timezone.now()},
+        reason=reason,
+        refund=functools.partial(_refund, job, reason),
+        error=ExtractionError,
+    )
 
 
 # --- Claims ----------------------------------------------------------------------------------------------------
-class Outcome(StrEnum):
-    RAN = "ran"  # this worker claimed the job and ran it to its end
-    BUSY = "busy"  # another worker holds it and is still beating: try again later
-    DONE = "done"  # finished already (a redelivered message), or given up after too many attempts
-    GONE = "gone"
-
-
-class Lost(Exception):
-    """This run's claim was taken over (its worker looked dead): stop without writing anything."""
+# Extraction jobs are claimed rows like the library's (core.claims), with their own limits.
+CLAIMS = Claims(
+    model=Extraction,
+    pending=Status.PENDING,
+    processing=Status.PROCESSING,
+    failed=Status.FAILED,
+    finished=(Status.COMPLETED, Status.FAILED),
+    max_attempts_setting="EXTRACTION_MAX_ATTEMPTS",
+    takeover_after_setting="EXTRACTION_TAKEOVER_AFTER_S",
+    heartbeat_setting="EXTRACTION_HEARTBEAT_S",
+)
 
 
 def claim(extraction_id: int) -> Extraction | Outcome:
-    """Take the job for this run with one conditional UPDATE: pending (or processing whose worker has been quiet
-    for EXTRACTION_TAKEOVER_AFTER_S) → processing, a fresh claim token, attempts + 1. Two workers, or the sweep
-    and a redelivery, can never both hold it; past the attempt limit the job fails and is refunded instead."""
-    now = timezone.now()
-    quiet = now - timedelta(seconds=settings.EXTRACTION_TAKEOVER_AFTER_S)
-    token = secrets.token_hex(16)
-    claimable = Q(status=Status.PENDING) | Q(status=Status.PROCESSING, heartbeat_at__lt=quiet)
-    taken = (
-        Extraction.objects.filter(claimable, pk=extraction_id, attempts__lt=settings.EXTRACTION_MAX_ATTEMPTS)
-        .update(status=Status.PROCESSING, claim=token, attempts=F("attempts") + 1, heartbeat_at=now, updated_at=now)
-    )  # fmt: skip
-    job = Extraction.objects.filter(pk=extraction_id).first()
-    if job is None:
-        return Outcome.GONE
-    if taken:
-        return job
-    if job.status in (Status.COMPLETED, Status.FAILED):
-        return Outcome.DONE
-    if job.attempts >= settings.EXTRACTION_MAX_ATTEMPTS and (
-        job.status == Status.PENDING or job.heartbeat_at is None or job.heartbeat_at < quiet
-    ):
-        give_up(job, "The job kept stopping half-way; giving up after several attempts.")
-        return Outcome.DONE
-    return Outcome.BUSY
+    """Take the job for this run (see core.claims); past the attempt limit it fails and is refunded instead."""
+    return CLAIMS.claim(extraction_id, give_up=give_up)
 
 
-def give_up(job: Extraction, reason: str) -> None:
+def give_up(job: Extraction, reason: str) -> bool:
     """Fail a job nobody holds any more (conditional on what we saw), and refund it once."""
-    if Extraction.objects.filter(pk=job.pk, status=job.status, claim=job.claim).update(
-        status=Status.FAILED, stage="", error=reason[:500], updated_at=timezone.now()
-    ):
-        job.status, job.error = Status.FAILED, reason[:500]
-        _refund(job, reason)
-        events.send_to_user(job.user_id, _event(job))
+    if not CLAIMS.fail_as_seen(job, stage="", error=reason[:500]):
+        return False
+    _refund(job, reason)
+    events.send_to_user(job.user_id, _event(job))
+    return True
 
 
 # --- Progress ------------------------------------------------------------------------------------------------
 def _update(job: Extraction, **fields: Any) -> None:
     """Write progress of this run: conditional on its claim, so a run that lost the job raises Lost instead."""
-    fields["heartbeat_at"] = fields["updated_at"] = timezone.now()
-    if not Extraction.objects.filter(pk=job.pk, claim=job.claim, status=Status.PROCESSING).update(**fields):
-        raise Lost
-    for key, value in fields.items():
-        setattr(job, key, value)
+    CLAIMS.write(job, **fields)
     events.send_to_user(job.user_id, _event(job))
 
 
@@ -267,30 +237,6 @@ def _fetch_config(job: Extraction, workdir: Path) -> fetch.Config:
     )
 
 
-@contextmanager
-def _heartbeat(job: Extraction) -> Iterator[None]:
-    """Beat on a timer while the job runs: a long conversion or normalization reports no progress."""
-    stop = threading.Event()
-
-    def beat() -> None:
-        try:
-            while not stop.wait(settings.EXTRACTION_HEARTBEAT_S):
-                Extraction.objects.filter(pk=job.pk, status=Status.PROCESSING, claim=job.claim).update(
-                    heartbeat_at=timezone.now()
-                )
-        except Exception:
-            logger.warning("Extraction %s: heartbeat failed", job.pk, exc_info=True)
-        finally:
-            connection.close()  # this thread's own connection
-
-    thread = threading.Thread(target=beat, name=f"extraction-{job.pk}-heartbeat", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-
-
 def process(job: Extraction) -> Outcome:
     """Claim the job, then run it to its end: completed, or failed with a refund."""
     claimed = claim(job.pk)
@@ -336,7 +282,7 @@ def _run(job: Extraction) -> None:
         _update(job, warnings="\n".join(warned)[-WARNINGS_MAX_CHARS:])
 
     try:
-        with _heartbeat(job):
+        with CLAIMS.heartbeat(job, f"extraction-{job.pk}"):
             try:
                 media = runner.fetch(
                     _fetch_config(job, workdir),
@@ -468,21 +414,12 @@ def reap(*, now: Any = None) -> dict[str, int]:
     Work folders of runs that died (killed before their own clean-up) go too."""
     now = now or timezone.now()
     stale = now - timedelta(seconds=settings.EXTRACTION_STALE_AFTER_S)
-    retried = failed = requeued = 0
-    for job in Extraction.objects.filter(status=Status.PROCESSING, heartbeat_at__lt=stale):
-        if job.attempts >= settings.EXTRACTION_MAX_ATTEMPTS:
-            give_up(job, "The job kept stopping half-way; giving up after several attempts.")
-            failed += 1
-        elif Extraction.objects.filter(pk=job.pk, status=Status.PROCESSING, claim=job.claim).update(
-            status=Status.PENDING, claim="", stage="retrying", updated_at=now
-        ):
-            transaction.on_commit(functools.partial(enqueue, job.pk))
-            retried += 1
+    dead = Extraction.objects.filter(status=Status.PROCESSING, heartbeat_at__lt=stale)
+    retried, failed = CLAIMS.retry_or_give_up(dead, now, give_up=give_up, enqueue=enqueue, stage="retrying")
+    # A pending job's last sign of life is when it was queued (or re-sent): its `updated_at`.
     lost = now - timedelta(seconds=settings.EXTRACTION_REQUEUE_AFTER_S)
-    for job_id in Extraction.objects.filter(status=Status.PENDING, updated_at__lt=lost).values_list("pk", flat=True):
-        if Extraction.objects.filter(pk=job_id, status=Status.PENDING, updated_at__lt=lost).update(updated_at=now):
-            transaction.on_commit(functools.partial(enqueue, job_id))
-            requeued += 1
+    waiting = Extraction.objects.filter(status=Status.PENDING, updated_at__lt=lost)
+    requeued = CLAIMS.resend_lost(waiting, now, mark="updated_at", enqueue=enqueue)
     workdirs.clean(now)
     return {"retried": retried, "failed": failed, "requeued": requeued}
 

@@ -8,8 +8,9 @@ from typing import Any
 from celery import Task, shared_task
 from django.conf import settings
 
+from core.claims import Outcome
 from extraction.models import Extraction
-from extraction.services import Outcome, process, reap
+from extraction.services import process, reap
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,6 @@ audio: a text file named `.mp3` is reported, not imported. Only one scan runs at
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 from collections.abc import Callable, Iterator
@@ -20,13 +19,13 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from core import jobs
+from core.claims import Claims, Lost, Outcome, new_token
 from core.errors import UserError
-from sounds import audio, claims
-from sounds.claims import Lost, Outcome
+from sounds import audio
 from sounds.models import (
     TYPE_FOLDERS,
     JobState,
@@ -107,9 +106,9 @@ def _walk(root: Path) -> Iterator[tuple[str, os.stat_result]]:
 
 def scan(*, types: list[str] | None = None, dry_run: bool = False, progress: Progress | None = None) -> ScanResult:
     """Scan the folders of the given types (all by default), here and now. Raises ScanAlreadyRunning."""
-    row = _start(types=types, status=JobState.PROCESSING, claim=claims.new_token())
+    row = _start(types=types, status=JobState.PROCESSING, claim=new_token())
     try:
-        with claims.heartbeat(_held(row), "heartbeat_at", f"scan-{row.pk}"):
+        with CLAIMS.heartbeat(row, f"scan-{row.pk}"):
             result = _scan_all(row, dry_run=dry_run, progress=progress)
     except BaseException as exc:
         _finish(row, status=JobState.FAILED, error=f"The scan stopped: {type(exc).__name__}.", strict=False)
@@ -126,6 +125,22 @@ def _scan_all(row: Scan, *, dry_run: bool, progress: Progress | None) -> ScanRes
 
 
 # --- One scan at a time, as a claimed row ----------------------------------------------------------------------
+# A scan is a claimed job (core.claims) that also holds the one active place while it waits or runs.
+CLAIMS = Claims(
+    model=Scan,
+    pending=JobState.PENDING,
+    processing=JobState.PROCESSING,
+    failed=JobState.FAILED,
+    finished=(JobState.DONE, JobState.FAILED),
+    max_attempts_setting="SOUNDS_JOB_MAX_ATTEMPTS",
+    takeover_after_setting="SOUNDS_JOB_TAKEOVER_AFTER_S",
+    heartbeat_setting="SOUNDS_JOB_HEARTBEAT_S",
+    claimable=Q(active=True),
+)
+GIVE_UP_SCAN = "The scan stopped half-way (its worker went quiet); start another."
+QUEUE_DOWN = "The scan could not be queued (the task queue is unreachable); try again shortly."
+
+
 def _start(*, types: list[str] | None, status: str, claim: str = "", user_id: int | None = None) -> Scan:
     """A new active scan row, or ScanAlreadyRunning while another is active and alive."""
     expire_stale()
@@ -151,7 +166,7 @@ def expire_stale(*, now: Any = None) -> int:
     freed = 0
     for row in Scan.objects.filter(active=True, status=JobState.PROCESSING, heartbeat_at__lt=stale):
         freed += Scan.objects.filter(pk=row.pk, status=row.status, claim=row.claim).update(
-            status=JobState.FAILED, active=None, error=claims.GIVE_UP_SCAN, updated_at=now
+            status=JobState.FAILED, active=None, error=GIVE_UP_SCAN, updated_at=now
         )
     return freed
 
@@ -160,15 +175,14 @@ def request_scan(*, user_id: int | None, types: list[str] | None = None) -> Scan
     """Queue a scan for the workers (staff page, API). Raises ScanAlreadyRunning, or a 503 when the queue is
     unreachable (the row is failed then, so it holds no place)."""
     row = _start(types=types, status=JobState.PENDING, user_id=user_id)
-    try:
-        enqueue(row.pk)
-    except Exception as exc:
-        logger.error("Scan %s could not be queued", row.pk, exc_info=True)
-        reason = "The scan could not be queued (the task queue is unreachable); try again shortly."
-        Scan.objects.filter(pk=row.pk, status=JobState.PENDING, claim="").update(
-            status=JobState.FAILED, active=None, error=reason
-        )
-        raise UserError(reason, 503) from exc
+    jobs.enqueue_or_fail(
+        "sounds.scan",
+        {"scan_id": row.pk},
+        unclaimed=Scan.objects.filter(pk=row.pk, status=JobState.PENDING, claim=""),
+        # No charge to refund: the failed row just gives up its place, so another scan can be asked for.
+        failed={"status": JobState.FAILED, "active": None, "error": QUEUE_DOWN},
+        reason=QUEUE_DOWN,
+    )
     return row
 
 
@@ -177,35 +191,18 @@ def enqueue(scan_id: int) -> None:
 
 
 def claim(scan_id: int) -> Scan | Outcome:
-    """Take a queued scan for this run with one conditional UPDATE (the same rules as every library job)."""
-    now = timezone.now()
-    quiet = claims.quiet_since(now)
-    token = claims.new_token()
-    claimable = Q(status=JobState.PENDING) | Q(status=JobState.PROCESSING, heartbeat_at__lt=quiet)
-    taken = Scan.objects.filter(claimable, pk=scan_id, active=True, attempts__lt=claims.max_attempts()).update(
-        status=JobState.PROCESSING, claim=token, attempts=F("attempts") + 1, heartbeat_at=now, updated_at=now
-    )
-    row = Scan.objects.filter(pk=scan_id).first()
-    if row is None:
-        return Outcome.GONE
-    if taken:
-        return row
-    if row.status in (JobState.DONE, JobState.FAILED):
-        return Outcome.DONE
-    if row.attempts >= claims.max_attempts() and (
-        row.status == JobState.PENDING or row.heartbeat_at is None or row.heartbeat_at < quiet
-    ):
-        Scan.objects.filter(pk=row.pk, status=row.status, claim=row.claim).update(
-            status=JobState.FAILED, active=None, error=claims.GIVE_UP, updated_at=now
-        )
-        return Outcome.DONE
-    return Outcome.BUSY
+    """Take a queued scan for this run (see core.claims); past the attempt limit it fails and frees its place."""
+    return CLAIMS.claim(scan_id, give_up=_give_up)
+
+
+def _give_up(row: Scan, reason: str) -> bool:
+    return CLAIMS.fail_as_seen(row, active=None, error=reason[:300])
 
 
 def run_claimed(row: Scan, *, progress: Progress | None = None) -> ScanResult:
     """A queued scan's run, once claimed. Raises Lost when another run took it over."""
     try:
-        with claims.heartbeat(_held(row), "heartbeat_at", f"scan-{row.pk}"):
+        with CLAIMS.heartbeat(row, f"scan-{row.pk}"):
             result = _scan_all(row, dry_run=False, progress=_beating(row, progress))
     except Lost:
         raise
@@ -232,7 +229,7 @@ def _beating(row: Scan, progress: Progress | None) -> Progress:
 
 
 def _held(row: Scan) -> QuerySet[Scan]:
-    return Scan.objects.filter(pk=row.pk, status=JobState.PROCESSING, claim=row.claim)
+    return CLAIMS.held(row)
 
 
 def _finish(row: Scan, *, status: str, strict: bool, counts: dict[str, int] | None = None, error: str = "") -> None:
@@ -254,11 +251,8 @@ def sweep(now: Any) -> dict[str, int]:
     whose message was lost gets another."""
     failed = expire_stale(now=now)
     lost = now - timedelta(seconds=float(settings.SOUNDS_JOB_REQUEUE_AFTER_S))
-    requeued = 0
-    for row in Scan.objects.filter(active=True, status=JobState.PENDING, heartbeat_at__lt=lost):
-        if Scan.objects.filter(pk=row.pk, status=JobState.PENDING, heartbeat_at__lt=lost).update(heartbeat_at=now):
-            transaction.on_commit(functools.partial(enqueue, row.pk))
-            requeued += 1
+    waiting = Scan.objects.filter(active=True, status=JobState.PENDING, heartbeat_at__lt=lost)
+    requeued = CLAIMS.resend_lost(waiting, now, mark="heartbeat_at", enqueue=enqueue)
     return {"failed": failed, "requeued": requeued}
 
 

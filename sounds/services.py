@@ -19,11 +19,11 @@ from django.utils import timezone
 import ratelimits
 from accounts.models import User
 from core import jobs
+from core.claims import Claims, Lost, Outcome
 from core.errors import UserError
 from live import contexts, events
-from sounds import audio, claims, faces, normalizer, progress
+from sounds import audio, faces, normalizer, progress
 from sounds import tags as tagging
-from sounds.claims import Lost, Outcome
 from sounds.live import sound_changed
 from sounds.models import MAX_COOLDOWN_S, MAX_VOLUME, JobState, Sound, SoundPlayed, clean_name, inside, normalized_dir
 
@@ -68,52 +68,38 @@ def reopen_normalization(sound_ids: list[int], *, force: bool) -> None:
     Sound.objects.filter(pk__in=sound_ids, normalization_status=JobState.PENDING).update(normalization_heartbeat_at=now)
 
 
+# A sound's normalization is a claimed job (core.claims) kept in the sound's own row.
+CLAIMS = Claims(
+    model=Sound,
+    pending=JobState.PENDING,
+    processing=JobState.PROCESSING,
+    failed=JobState.FAILED,
+    finished=(JobState.DONE, JobState.FAILED),
+    max_attempts_setting="SOUNDS_JOB_MAX_ATTEMPTS",
+    takeover_after_setting="SOUNDS_JOB_TAKEOVER_AFTER_S",
+    heartbeat_setting="SOUNDS_JOB_HEARTBEAT_S",
+    prefix="normalization_",
+    stamp_updated_at=False,  # a sound's `updated_at` says when its data changed, not its job
+)
+
+
 def claim_normalization(sound_id: int) -> Sound | Outcome:
-    """Take the sound's normalization for this run with one conditional UPDATE: pending (or processing whose
-    worker has been quiet for SOUNDS_JOB_TAKEOVER_AFTER_S) → processing, a fresh claim, attempts + 1. Past the
-    attempt limit the job fails instead."""
-    now = timezone.now()
-    quiet = claims.quiet_since(now)
-    token = claims.new_token()
-    claimable = Q(normalization_status=JobState.PENDING) | Q(
-        normalization_status=JobState.PROCESSING, normalization_heartbeat_at__lt=quiet
-    )
-    taken = Sound.objects.filter(claimable, pk=sound_id, normalization_attempts__lt=claims.max_attempts()).update(
-        normalization_status=JobState.PROCESSING, normalization_claim=token,
-        normalization_attempts=F("normalization_attempts") + 1, normalization_heartbeat_at=now,
-    )  # fmt: skip
-    sound = Sound.objects.filter(pk=sound_id).first()
-    if sound is None:
-        return Outcome.GONE
-    if taken:
-        return sound
-    if sound.normalization_status in (JobState.DONE, JobState.FAILED):
-        return Outcome.DONE
-    beat = sound.normalization_heartbeat_at
-    if sound.normalization_attempts >= claims.max_attempts() and (
-        sound.normalization_status == JobState.PENDING or beat is None or beat < quiet
-    ):
-        give_up_normalization(sound, claims.GIVE_UP)
-        return Outcome.DONE
-    return Outcome.BUSY
+    """Take the sound's normalization for this run (see core.claims); past the attempt limit it fails instead."""
+    return CLAIMS.claim(sound_id, give_up=give_up_normalization)
 
 
 def give_up_normalization(sound: Sound, reason: str) -> bool:
     """Fail a job nobody holds any more, conditional on what we saw of it."""
-    failed = Sound.objects.filter(
-        pk=sound.pk, normalization_status=sound.normalization_status, normalization_claim=sound.normalization_claim
-    ).update(normalization_status=JobState.FAILED, normalization_error=reason[:300])
-    if failed:
-        logger.warning("Normalizing sound %s: %s", sound.pk, reason)
-        transaction.on_commit(functools.partial(sound_changed, sound.pk))
-    return bool(failed)
+    if not CLAIMS.fail_as_seen(sound, normalization_error=reason[:300]):
+        return False
+    logger.warning("Normalizing sound %s: %s", sound.pk, reason)
+    transaction.on_commit(functools.partial(sound_changed, sound.pk))
+    return True
 
 
 def _held(sound: Sound) -> QuerySet[Sound]:
     """The sound's row while this run holds its normalization: every write of the run goes through it."""
-    return Sound.objects.filter(
-        pk=sound.pk, normalization_status=JobState.PROCESSING, normalization_claim=sound.normalization_claim
-    )
+    return CLAIMS.held(sound)
 
 
 def normalize_sound(*, sound: Sound, force: bool = False, one_pass: bool | None = None) -> NormalizeOutcome:
@@ -139,7 +125,7 @@ def process_normalization(*, sound_id: int, one_pass: bool | None = None) -> Nor
     if not isinstance(claimed, Sound):
         return NormalizeOutcome("skipped", "finished already")
     try:
-        with claims.heartbeat(_held(claimed), "normalization_heartbeat_at", f"normalize-{sound_id}"):
+        with CLAIMS.heartbeat(claimed, f"normalize-{sound_id}"):
             return _normalize_claimed(claimed, one_pass)
     except Lost:
         logger.warning("Normalizing sound %s was taken over by another run; this one stops", sound_id)
@@ -259,22 +245,15 @@ def sweep_normalization(now: datetime) -> dict[str, int]:
     stale = now - timedelta(seconds=float(settings.SOUNDS_JOB_STALE_AFTER_S))
     lost = now - timedelta(seconds=float(settings.SOUNDS_JOB_REQUEUE_AFTER_S))
     batch = int(settings.SOUNDS_JOB_SWEEP_BATCH)
-    retried = failed = requeued = 0
     stuck = Sound.objects.filter(normalization_status=JobState.PROCESSING, normalization_heartbeat_at__lt=stale)
-    for sound in stuck.order_by("pk")[:batch]:
-        if sound.normalization_attempts >= claims.max_attempts():
-            failed += give_up_normalization(sound, claims.GIVE_UP)
-        elif _held(sound).update(
-            normalization_status=JobState.PENDING, normalization_claim="", normalization_heartbeat_at=now
-        ):
-            transaction.on_commit(functools.partial(enqueue_normalization, sound.pk))
-            retried += 1
+    retried, failed = CLAIMS.retry_or_give_up(
+        stuck.order_by("pk")[:batch], now, give_up=give_up_normalization, enqueue=enqueue_normalization
+    )
     quiet = Q(normalization_heartbeat_at__lt=lost) | Q(normalization_heartbeat_at__isnull=True, created_at__lt=lost)
     waiting = Sound.objects.filter(quiet, normalization_status=JobState.PENDING)
-    for sound_id in waiting.order_by("pk").values_list("pk", flat=True)[:batch]:
-        if waiting.filter(pk=sound_id).update(normalization_heartbeat_at=now):
-            transaction.on_commit(functools.partial(enqueue_normalization, sound_id))
-            requeued += 1
+    requeued = CLAIMS.resend_lost(
+        waiting, now, mark="normalization_heartbeat_at", enqueue=enqueue_normalization, batch=batch
+    )
     return {"retried": retried, "failed": failed, "requeued": requeued}
 
 

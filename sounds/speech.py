@@ -11,19 +11,19 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
 import ratelimits
 from accounts.models import User
 from core import jobs
+from core.claims import Claims, Lost, Outcome
 from credits import services as credits
 from credits.models import CreditAction, CreditTransaction
 from live import events
 from live.contexts import LibraryChanged, Toast
-from sounds import audio, claims, tts
-from sounds.claims import Lost, Outcome
+from sounds import audio, tts
 from sounds.models import ACTIVE, JobState, Sound, SoundType, TtsJob, clean_name, humanize, inside, originals_dir
 from sounds.services import normalize_sound
 
@@ -65,17 +65,17 @@ def enqueue(job_id: int) -> None:
 
 
 def _enqueue_or_refund(job: TtsJob) -> None:
-    """After the debit committed: queue the job, or (broker down) fail it, refund, and say so; never a 500."""
-    try:
-        enqueue(job.pk)
-    except Exception as exc:
-        logger.error("TTS job %s could not be queued", job.pk, exc_info=True)
-        reason = "The line could not be queued (the task queue is unreachable); your credits were refunded."
-        if TtsJob.objects.filter(pk=job.pk, status=JobState.PENDING, claim="").update(
-            status=JobState.FAILED, error=reason[:300], updated_at=timezone.now()
-        ):
-            _refund(job, reason)
-        raise tts.TtsError(reason, 503) from exc
+    """After the debit committed: queue the job, or (broker down) fail it, refund, and say so with a 503."""
+    reason = "The line could not be queued (the task queue is unreachable); your credits were refunded."
+    jobs.enqueue_or_fail(
+        "sounds.tts",
+        {"job_id": job.pk},
+        unclaimed=TtsJob.objects.filter(pk=job.pk, status=JobState.PENDING, claim=""),
+        failed={"status": JobState.FAILED, "error": reason[:300], "updated_at": timezone.now()},
+        reason=reason,
+        refund=functools.partial(_refund, job, reason),
+        error=tts.TtsError,
+    )
 
 
 # --- Making the sound -------------------------------------------------------------------------------------
@@ -127,53 +127,35 @@ def create_tts_sound(
 
 
 # --- Claims -----------------------------------------------------------------------------------------------
+CLAIMS = Claims(
+    model=TtsJob,
+    pending=JobState.PENDING,
+    processing=JobState.PROCESSING,
+    failed=JobState.FAILED,
+    finished=(JobState.DONE, JobState.FAILED),
+    max_attempts_setting="SOUNDS_JOB_MAX_ATTEMPTS",
+    takeover_after_setting="SOUNDS_JOB_TAKEOVER_AFTER_S",
+    heartbeat_setting="SOUNDS_JOB_HEARTBEAT_S",
+)
+
+
 def claim(job_id: int) -> TtsJob | Outcome:
-    """Take the job for this run with one conditional UPDATE: pending (or processing whose worker has been
-    quiet) → processing, a fresh claim, attempts + 1. Past the attempt limit the job fails and is refunded."""
-    now = timezone.now()
-    quiet = claims.quiet_since(now)
-    token = claims.new_token()
-    claimable = Q(status=JobState.PENDING) | Q(status=JobState.PROCESSING, heartbeat_at__lt=quiet)
-    taken = TtsJob.objects.filter(claimable, pk=job_id, attempts__lt=claims.max_attempts()).update(
-        status=JobState.PROCESSING, claim=token, attempts=F("attempts") + 1, heartbeat_at=now, updated_at=now
-    )
-    job = TtsJob.objects.filter(pk=job_id).first()
-    if job is None:
-        return Outcome.GONE
-    if taken:
-        return job
-    if job.status in (JobState.DONE, JobState.FAILED):
-        return Outcome.DONE
-    if job.attempts >= claims.max_attempts() and (
-        job.status == JobState.PENDING or job.heartbeat_at is None or job.heartbeat_at < quiet
-    ):
-        give_up(job, claims.GIVE_UP)
-        return Outcome.DONE
-    return Outcome.BUSY
+    """Take the job for this run (see core.claims); past the attempt limit it fails and is refunded instead."""
+    return CLAIMS.claim(job_id, give_up=give_up)
 
 
 def give_up(job: TtsJob, reason: str) -> bool:
     """Fail a job nobody holds any more (conditional on what we saw), and refund it once."""
-    if not TtsJob.objects.filter(pk=job.pk, status=job.status, claim=job.claim).update(
-        status=JobState.FAILED, error=reason[:300], updated_at=timezone.now()
-    ):
+    if not CLAIMS.fail_as_seen(job, error=reason[:300]):
         return False
     _refund(job, reason)
     _tell_failed(job, reason)
     return True
 
 
-def _held(job: TtsJob) -> QuerySet[TtsJob]:
-    return TtsJob.objects.filter(pk=job.pk, status=JobState.PROCESSING, claim=job.claim)
-
-
 def _update(job: TtsJob, **fields: Any) -> None:
     """Write for this run: conditional on its claim, so a run that lost the job raises Lost instead."""
-    fields["heartbeat_at"] = fields["updated_at"] = timezone.now()
-    if not _held(job).update(**fields):
-        raise Lost
-    for key, value in fields.items():
-        setattr(job, key, value)
+    CLAIMS.write(job, **fields)
 
 
 def _refund(job: TtsJob, reason: str) -> None:
@@ -194,7 +176,7 @@ def process(job_id: int) -> Outcome:
     if not isinstance(claimed, TtsJob):
         return claimed
     try:
-        with claims.heartbeat(_held(claimed), "heartbeat_at", f"tts-{job_id}"):
+        with CLAIMS.heartbeat(claimed, f"tts-{job_id}"):
             _run(claimed)
     except Lost:
         logger.warning("TTS job %s was taken over by another run; this one stops", job_id)
@@ -238,16 +220,8 @@ def sweep(now: datetime) -> dict[str, int]:
     stale = now - timedelta(seconds=float(settings.SOUNDS_JOB_STALE_AFTER_S))
     lost = now - timedelta(seconds=float(settings.SOUNDS_JOB_REQUEUE_AFTER_S))
     batch = int(settings.SOUNDS_JOB_SWEEP_BATCH)
-    retried = failed = requeued = 0
-    for job in TtsJob.objects.filter(status=JobState.PROCESSING, heartbeat_at__lt=stale).order_by("pk")[:batch]:
-        if job.attempts >= claims.max_attempts():
-            failed += give_up(job, claims.GIVE_UP)
-        elif _held(job).update(status=JobState.PENDING, claim="", heartbeat_at=now, updated_at=now):
-            transaction.on_commit(functools.partial(enqueue, job.pk))
-            retried += 1
+    dead = TtsJob.objects.filter(status=JobState.PROCESSING, heartbeat_at__lt=stale).order_by("pk")[:batch]
+    retried, failed = CLAIMS.retry_or_give_up(dead, now, give_up=give_up, enqueue=enqueue)
     waiting = TtsJob.objects.filter(Q(heartbeat_at__lt=lost) | Q(heartbeat_at__isnull=True), status=JobState.PENDING)
-    for job_id in waiting.order_by("pk").values_list("pk", flat=True)[:batch]:
-        if waiting.filter(pk=job_id).update(heartbeat_at=now):
-            transaction.on_commit(functools.partial(enqueue, job_id))
-            requeued += 1
+    requeued = CLAIMS.resend_lost(waiting, now, mark="heartbeat_at", enqueue=enqueue, batch=batch)
     return {"retried": retried, "failed": failed, "requeued": requeued}

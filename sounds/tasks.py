@@ -1,6 +1,6 @@
 """Celery adapters for the sound library. Thin: re-fetch, call the service, report.
 
-Every job is a claimed row (see sounds.claims): a message delivered twice runs the job once; one delivered
+Every job is a claimed row (see core.claims): a message delivered twice runs the job once; one delivered
 while another run still beats is retried until that run ends or goes quiet, and then takes it over.
 """
 
@@ -12,10 +12,10 @@ from typing import Any
 from celery import Task, shared_task
 from django.conf import settings
 
+from core.claims import Lost, Outcome
 from live import events
 from live.contexts import LibraryChanged, ScanReport
 from sounds import progress, scanner, speech
-from sounds.claims import Lost, Outcome
 from sounds.live import sound_changed
 from sounds.models import Scan, Sound, TtsJob
 from sounds.services import process_normalization, queue_normalization

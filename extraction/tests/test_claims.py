@@ -9,11 +9,11 @@ from django.test import Client
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from core.claims import Lost, Outcome
 from credits import services as credits
 from credits.models import CreditAction, CreditTransaction
 from extraction import services
 from extraction.models import Extraction, Status
-from extraction.services import Lost, Outcome
 
 pytestmark = pytest.mark.django_db
 

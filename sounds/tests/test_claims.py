@@ -13,11 +13,11 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from accounts.tests.factories import UserFactory
+from core.claims import Lost, Outcome
 from credits import services as credits
 from credits.models import CreditAction, CreditTransaction
 from live.tests.sockets import connect, receive_until
 from sounds import scanner, services, speech
-from sounds.claims import Lost, Outcome
 from sounds.models import JobState, Scan, Sound, TtsJob
 from sounds.sweep import sweep
 from sounds.tests import media
