@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from celery import current_app
-from django.db import models
+from django.db import models, transaction
 
 from core.errors import UserError
 
@@ -44,6 +44,7 @@ def enqueue_or_fail(
         enqueue(task_name, **kwargs)
     except Exception as exc:
         logger.error("%s %s could not be queued", task_name, kwargs, exc_info=True)
-        if unclaimed.update(**failed) and refund is not None:
-            refund()
+        with transaction.atomic():  # the failure and its refund commit together, or neither
+            if unclaimed.update(**failed) and refund is not None:
+                refund()
         raise error(reason, 503) from exc

@@ -276,10 +276,22 @@ def limit_self(config: Config) -> None:
     # Room for the download itself (refused past max_filesize by the progress hook) and the converted audio.
     fsize = config.max_filesize + 64 * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
-    # Die with the parent: a Celery worker killed half-way must not leave a download running.
-    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    # Die with the parent: a Celery worker killed half-way must not leave a download running, nor the ffmpeg
+    # post-processors yt-dlp starts (a parent-death signal is not inherited by them). So the kernel sends
+    # SIGTERM when the parent goes, and the handler kills this whole process group (this process leads it, see
+    # extraction.runner) with SIGKILL. Python runs the handler as soon as the main thread wakes, waiting on
+    # ffmpeg included; past that, the CPU limit above still bounds everything.
+    signal.signal(signal.SIGTERM, _kill_own_group)
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != config.parent_pid:  # the parent died before prctl took effect
-        sys.exit(1)
+        _kill_own_group(signal.SIGTERM, None)
+
+
+def _kill_own_group(signum: int, frame: object) -> None:
+    # Only a group this process leads: started any other way, it must not take its starter's group with it.
+    if os.getpgrp() == os.getpid():
+        os.killpg(os.getpgrp(), signal.SIGKILL)
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 _PR_SET_PDEATHSIG = 1

@@ -177,9 +177,12 @@ def claim(extraction_id: int) -> Extraction | Outcome:
 
 def give_up(job: Extraction, reason: str) -> bool:
     """Fail a job nobody holds any more (conditional on what we saw), and refund it once."""
-    if not CLAIMS.fail_as_seen(job, stage="", error=reason[:500]):
-        return False
-    _refund(job, reason)
+    # The failure and its refund commit together: a worker dying between them would leave a failed job that
+    # nothing refunds any more (sweeps only look at active jobs).
+    with transaction.atomic():
+        if not CLAIMS.fail_as_seen(job, stage="", error=reason[:500]):
+            return False
+        _refund(job, reason)
     events.send_to_user(job.user_id, _event(job))
     return True
 
@@ -208,9 +211,11 @@ def _event(job: Extraction) -> ExtractionProgress:
 
 
 def fail(job: Extraction, reason: str) -> None:
-    """A readable error, a refund, and the user told: only while this run still holds the job."""
-    _update(job, status=Status.FAILED, stage="", error=reason[:500])
-    _refund(job, reason)
+    """A readable error, a refund, and the user told: only while this run still holds the job. The failure and
+    its refund commit together (see give_up)."""
+    with transaction.atomic():
+        _update(job, status=Status.FAILED, stage="", error=reason[:500])
+        _refund(job, reason)
 
 
 def _refund(job: Extraction, reason: str) -> None:
@@ -364,8 +369,9 @@ def _already_extracted(job: Extraction, service: str, service_id: str) -> Sound 
 
 
 def _link_existing(job: Extraction, sound: Sound, why: str) -> None:
-    _update(job, status=Status.COMPLETED, stage="", progress=100, sound=sound, error=f"{why}: “{sound.name}”.")
-    _refund(job, f"{why}; nothing new to pay for")
+    with transaction.atomic():  # the end and its refund together (see give_up)
+        _update(job, status=Status.COMPLETED, stage="", progress=100, sound=sound, error=f"{why}: “{sound.name}”.")
+        _refund(job, f"{why}; nothing new to pay for")
 
 
 def _store(job: Extraction, media: Path, workdir: Path, duration_ms: int, digest: str, title: str) -> Sound:

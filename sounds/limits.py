@@ -6,6 +6,12 @@ each child also gets a CPU-time limit (the kernel sends SIGXCPU, then SIGKILL) a
 past it fails with SIGXFSZ). util-linux's `prlimit` sets them and then execs the child: a `preexec_fn` would
 run Python between fork and exec, which is unsafe in the threaded web and worker processes. Output-length
 caps (`-t`) are the callers' job: they know what length is legitimate.
+
+A child also dies with its parent: a Celery worker killed with `kill -9` mid-normalization must not leave its
+ffmpeg running for minutes, writing a file nobody will use. util-linux's `setpriv --pdeathsig KILL` makes the
+kernel send SIGKILL when the parent goes (`prctl(PR_SET_PDEATHSIG)`, kept across both execs), again without
+Python between fork and exec. The kernel fires it when the *thread* that forked exits, not the process:
+`run` waits for the child in the thread that started it, so that thread outlives the child.
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ from collections.abc import Sequence
 from django.conf import settings
 
 MB = 1024 * 1024
+# Exec'd first: sets the parent-death signal (SIGKILL), then execs prlimit, which execs the child.
+DIE_WITH_PARENT = ("setpriv", "--pdeathsig", "KILL", "--")
 
 
 class ChildLimitExceeded(Exception):
@@ -24,8 +32,9 @@ class ChildLimitExceeded(Exception):
 
 
 def limited(cmd: Sequence[str], *, cpu_s: int, fsize_bytes: int) -> list[str]:
-    """`cmd` under a CPU-time limit (soft, then hard one second later), a file-size limit and no core file."""
-    return ["prlimit", f"--cpu={cpu_s}:{cpu_s + 1}", f"--fsize={fsize_bytes}", "--core=0", "--", *cmd]
+    """`cmd` under a CPU-time limit (soft, then hard one second later), a file-size limit and no core file,
+    killed when its parent dies."""
+    return [*DIE_WITH_PARENT, "prlimit", f"--cpu={cpu_s}:{cpu_s + 1}", f"--fsize={fsize_bytes}", "--core=0", "--", *cmd]
 
 
 def default_fsize() -> int:

@@ -146,9 +146,12 @@ def claim(job_id: int) -> TtsJob | Outcome:
 
 def give_up(job: TtsJob, reason: str) -> bool:
     """Fail a job nobody holds any more (conditional on what we saw), and refund it once."""
-    if not CLAIMS.fail_as_seen(job, error=reason[:300]):
-        return False
-    _refund(job, reason)
+    # The failure and its refund commit together: a worker dying between them would leave a failed job that
+    # nothing refunds any more (the sweep only looks at active jobs).
+    with transaction.atomic():
+        if not CLAIMS.fail_as_seen(job, error=reason[:300]):
+            return False
+        _refund(job, reason)
     _tell_failed(job, reason)
     return True
 
@@ -203,8 +206,9 @@ def _run(job: TtsJob) -> None:
     except Exception as exc:
         detail = exc.detail if isinstance(exc, tts.TtsError) else "The speech could not be made."
         logger.warning("TTS job %s failed: %s", job.pk, exc, exc_info=not isinstance(exc, tts.TtsError))
-        _update(job, status=JobState.FAILED, error=detail[:300])
-        _refund(job, detail)
+        with transaction.atomic():  # together, as in give_up
+            _update(job, status=JobState.FAILED, error=detail[:300])
+            _refund(job, detail)
         _tell_failed(job, detail)
         return
     _update(job, status=JobState.DONE, sound=sound, error="")

@@ -195,7 +195,7 @@ class Stack:
         self._spawn("beat")
 
     def kill(self, name: str) -> list[int]:
-        """kill -9, and the children it leaves behind (an ffmpeg finishing its file) run out on their own."""
+        """kill -9; returns the pids of its children then (they should die with it, see sounds.limits)."""
         proc = self.procs[name]
         out = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True, check=False).stdout
         children = [int(pid) for pid in out.split()]
@@ -256,3 +256,44 @@ def pids_gone(pids: list[int]) -> bool:
         except OSError:
             continue
     return True
+
+
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (state first, then the parent's pid)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def children_named(parent: int, name: str) -> list[int]:
+    """Live child processes of `parent` whose command is `name`, from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        stat = _stat(int(entry.name))
+        if stat is None or stat[0] == "Z" or int(stat[1]) != parent:
+            continue
+        try:
+            if (entry / "comm").read_text().strip() == name:
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def live_processes_using(argument: str) -> list[int]:
+    """Live processes (zombies aside) with `argument` on their command line, from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        stat = _stat(int(entry.name))
+        try:
+            args = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if stat is not None and stat[0] != "Z" and argument.encode() in args:
+            found.append(int(entry.name))
+    return found

@@ -11,7 +11,7 @@ from sounds import audio
 from sounds.models import JobState
 from sounds.services import queue_normalization
 from tests.chaos.common import funded_user, new_sound
-from tests.chaos.harness import Stack, pids_gone, wait_for
+from tests.chaos.harness import Stack, children_named, live_processes_using, pids_gone, wait_for
 from tests.chaos.invariants import assert_nothing_lost, jobs_settled, sweep_as_beat
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -51,8 +51,14 @@ def test_a_worker_killed_mid_normalization_ends_the_job_after_a_restart(stack: S
     # The kill lands in ffmpeg's render, the moment a half-written file exists beside the normalized ones.
     parts = stack.sounds_root / "normalized" / "soundboard"
     wait_for(lambda: list(parts.glob(".part-*")), "the normalizer to start writing", timeout=60)
-    orphans = stack.kill("worker")
-    wait_for(lambda: pids_gone(orphans), "the dead worker's ffmpeg to finish", timeout=60)
+    worker_pid = stack.procs["worker"].pid
+    ffmpeg = wait_for(lambda: children_named(worker_pid, "ffmpeg"), "the worker's ffmpeg", timeout=30)
+    stack.kill("worker")
+    # The kernel kills the child with its parent (sounds.limits): it does not run on for a minute, writing a
+    # file nobody will use. Read from /proc: no ffmpeg of the dead worker, and none still reading the original.
+    wait_for(lambda: pids_gone(ffmpeg), "the dead worker's ffmpeg to die with it", timeout=5)
+    original = str((stack.sounds_root / "originals" / "soundboard" / sound.filename).resolve())
+    assert not live_processes_using(original), "a child of the dead worker still reads the original"
     sound.refresh_from_db()
     assert sound.normalization_status == JobState.PROCESSING  # what the dead worker left: nobody will finish it
 
