@@ -17,6 +17,10 @@ have_lib 'libvlc.so.5' || missing+=(libvlc5)
 ls /usr/lib/*/vlc/plugins/audio_output 2>/dev/null | grep -q . || missing+=(vlc-plugin-base)
 command -v espeak-ng >/dev/null || missing+=(espeak-ng)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# prlimit and setpriv bound every ffmpeg/espeak-ng child and make it die with its worker (sounds/limits.py).
+command -v prlimit >/dev/null && command -v setpriv >/dev/null || missing+=(util-linux)
+# pg_dump / pg_restore: `manage.py backup` and `restore` on PostgreSQL.
+command -v pg_dump >/dev/null && command -v pg_restore >/dev/null || missing+=(postgresql-client)
 redis_answers() {
   python3 - "$1" <<'PY' 2>/dev/null
 import socket, sys, urllib.parse

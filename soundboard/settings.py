@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "player",
     "board",
     "extraction",
+    "backups",
     "health_check",
     "health",
 ]
@@ -350,6 +351,12 @@ CELERY_BEAT_SCHEDULE = {
     "extraction-reaper": {"task": "extraction.reap", "schedule": 60.0},
     "sounds-sweep": {"task": "sounds.sweep", "schedule": 60.0},
     "credits-settle-attempts": {"task": "credits.settle_attempts", "schedule": 60.0},
+    "backups-nightly": {
+        "task": "backups.nightly",
+        "schedule": crontab(
+            hour=str(env.int("BACKUP_HOUR", default=3)), minute=str(env.int("BACKUP_MINUTE", default=30))
+        ),
+    },
     "credits-nightly-recharge": {
         "task": "credits.recharge",
         "schedule": crontab(
@@ -359,6 +366,11 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 EXTRACTION_MAX_CONCURRENT: int = env.int("EXTRACTION_MAX_CONCURRENT", default=2)
+
+# --- Backups (manage.py backup / restore, and nightly at BACKUP_HOUR:BACKUP_MINUTE UTC) ----------------------
+BACKUPS_DIR = Path(env.str("BACKUPS_DIR", default="") or VAR_DIR / "backups")
+# How many backups to keep (the newest); at least one is always kept.
+BACKUPS_KEEP: int = env.int("BACKUPS_KEEP", default=7)
 
 # --- Extraction -----------------------------------------------------------------------------------------
 EXTRACTION_ALLOWED_SERVICES: list[str] = env.list(
