@@ -92,7 +92,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     # Every page needs a signed-in user unless its view says otherwise (allauth's entrance views, the API,
     # which answers 401 itself, the error pages).
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Django's LoginRequiredMiddleware, answering htmx requests with HX-Redirect (web.middleware).
+    "web.middleware.LoginRequiredMiddleware",
 ]
 
 ROOT_URLCONF = "soundboard.urls"

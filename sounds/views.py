@@ -19,7 +19,7 @@ from board import services as board
 from core.errors import UserError
 from sounds import scanner, services, speech, uploads
 from sounds.forms import LibraryFilterForm, NormalizeAllForm, RenameForm, TtsForm, UploadForm
-from sounds.models import Sort, Sound, SoundPlayed, SoundType
+from sounds.models import PlaySource, Sort, Sound, SoundPlayed, SoundType
 from sounds.upload_handlers import refusal
 from web.decorators import staff_required
 from web.toasts import add_toast
@@ -97,7 +97,8 @@ def library(request: AuthedRequest) -> HttpResponse:
     context["upload_form"] = UploadForm()
     context["board_view"] = board.view_of(request.user)
     context["plan"] = request.user.plan
-    context["recent_plays"] = SoundPlayed.objects.select_related("sound", "user")[:10]
+    # The room's instant plays only: the music player's tracks would fill the feed.
+    context["recent_plays"] = SoundPlayed.objects.exclude(source=PlaySource.PLAYER).select_related("sound", "user")[:8]
     if request.user.is_staff:
         context["last_scan"] = scanner.latest()
     return render(request, "sounds/library.html", context)

@@ -10,13 +10,18 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import cast
+from urllib.parse import urlsplit
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
+from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequiredMiddleware
+from django.contrib.auth.views import redirect_to_login
 from django.contrib.messages import get_messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http.response import HttpResponseRedirectBase
 from django.utils.decorators import sync_and_async_middleware
 from django.utils.functional import empty
+from django_htmx.http import HttpResponseClientRedirect
 from whitenoise.middleware import WhiteNoiseMiddleware
 
 from web.toasts import add_toast
@@ -143,3 +148,19 @@ class StaticFilesMiddleware:
                 return response
         # async_mode: get_response is the coroutine half of Handler (the type can't say which half it is).
         return await cast(Awaitable[HttpResponse], self.get_response(request))
+
+
+class LoginRequiredMiddleware(DjangoLoginRequiredMiddleware):
+    """Django's, except that an htmx request is sent to the sign-in page as a whole page (HX-Redirect): a
+    followed redirect swapped the sign-in form into a card, or nothing at all, and clicks seemed dead after a
+    user was disabled or signed out in another tab."""
+
+    # The htmx answer is a client-side redirect (status 200), not the 302 django-stubs expects here.
+    def handle_no_permission(  # type: ignore[override]
+        self, request: HttpRequest, view_func: Callable[..., HttpResponseBase]
+    ) -> HttpResponseRedirectBase:
+        if request.headers.get("HX-Request") == "true":
+            # Back to the page the user was on (its path only: the header is the client's word), not the partial.
+            path = urlsplit(request.headers.get("HX-Current-URL", "")).path or "/"
+            return HttpResponseClientRedirect(redirect_to_login(path, self.get_login_url(view_func)).url)
+        return super().handle_no_permission(request, view_func)

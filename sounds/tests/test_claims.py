@@ -127,7 +127,7 @@ def test_the_uploader_sees_waiting_and_working_states_on_the_board(authed_client
     assert f'id="sound-{sound.pk}-status"' in page
     assert ">waiting</span>" in page
     Sound.objects.filter(pk=sound.pk).update(normalization_status=JobState.PROCESSING)
-    assert ">normalizing</span>" in authed_client.get("/").content.decode()
+    assert ">levelling…</span>" in authed_client.get("/").content.decode()
     assert authed_client.get("/api/v1/sounds/").json()["items"][0]["normalization_status"] == "processing"
 
 
@@ -233,7 +233,7 @@ async def test_a_lost_normalization_message_is_resent_by_the_sweep_and_the_worke
     ws, _ = await connect(staff)
     assert (await sync_to_async(sweep)())["normalize"]["requeued"] == 1
     frame = await receive_until(ws, f'id="sound-{sound.pk}-status"', timeout=60)
-    assert ">norm</span>" in frame
+    assert ">ready</span>" in frame
     await sound.arefresh_from_db()
     assert (sound.normalization_status, sound.is_normalized) == ("done", True)
     await ws.disconnect()

@@ -33,7 +33,7 @@ async def test_a_scan_runs_in_the_worker_reports_to_staff_and_normalizes_new_sou
     sound = await Sound.objects.aget(filename="greeting.wav")
     # The new sound is normalized by its own task; the page's badge flips live.
     frame = await receive_until(ws, f'id="sound-{sound.pk}-status"', timeout=60)
-    assert "norm" in frame
+    assert ">ready<" in frame
     await sound.arefresh_from_db()
     assert sound.is_normalized
     assert (worker_sounds_root / "normalized" / "soundboard" / sound.normalized_filename).is_file()

@@ -3,15 +3,17 @@
   "use strict";
 
   var THEMES = ["system", "light", "dark"];
+  // Our own key: the Django admin keeps its theme under "theme", with other values ("auto").
+  var THEME_KEY = "soundboard-theme";
 
   function currentTheme() {
-    try { return localStorage.getItem("theme") || "system"; } catch (e) { return "system"; }
+    try { return localStorage.getItem(THEME_KEY) || "system"; } catch (e) { return "system"; }
   }
 
   function applyTheme(theme) {
     if (theme === "system") delete document.documentElement.dataset.theme;
     else document.documentElement.dataset.theme = theme;
-    try { localStorage.setItem("theme", theme); } catch (e) { /* ignore */ }
+    try { localStorage.setItem(THEME_KEY, theme); } catch (e) { /* ignore */ }
     document.querySelectorAll("[data-theme-toggle]").forEach(function (btn) {
       btn.setAttribute("aria-label", "Theme: " + theme + " (click to change)");
       btn.title = "Theme: " + theme;
@@ -68,7 +70,12 @@
       applyTheme(THEMES[(THEMES.indexOf(currentTheme()) + 1) % THEMES.length]);
       return;
     }
-    if (e.target.closest("[data-sidebar-toggle]")) { setDrawer(!document.body.classList.contains("drawer-open")); return; }
+    if (e.target.closest("[data-sidebar-toggle]")) {
+      e.preventDefault(); // the link's #sidebar is for pages without JavaScript
+      setDrawer(!document.body.classList.contains("drawer-open"));
+      return;
+    }
+    if (e.target.closest(".sidebar__close")) { e.preventDefault(); setDrawer(false); return; }
     if (e.target.closest("[data-sidebar-close]")) { setDrawer(false); return; }
     var copy = e.target.closest("[data-copy]");
     if (copy) {
@@ -93,6 +100,23 @@
       open.forEach(function (m) { m.removeAttribute("open"); });
     }
   });
+
+  // --- Menus near the bottom open upwards ------------------------------------------------------------------------
+  // A card's menu on the last row opened under the sticky player bar; flip it when its panel would end below
+  // the bar's top (or the screen's bottom).
+  document.addEventListener("toggle", function (e) {
+    var menu = e.target;
+    if (!(menu instanceof HTMLDetailsElement) || !menu.classList.contains("menu") || !menu.open) return;
+    menu.classList.remove("menu--up");
+    var panel = menu.querySelector(".menu__panel");
+    if (!panel) return;
+    var bar = document.getElementById("player-bar");
+    var floor = bar ? bar.getBoundingClientRect().top : window.innerHeight;
+    var rect = panel.getBoundingClientRect();
+    if (rect.bottom > Math.min(floor, window.innerHeight) && menu.getBoundingClientRect().top > rect.height) {
+      menu.classList.add("menu--up");
+    }
+  }, true);
 
   // --- Morphing swaps ------------------------------------------------------------------------------------------
   // hx-swap="morph" (and hx-swap-oob="morph") update the element in place instead of replacing it: the player
@@ -185,8 +209,43 @@
     document.body.classList.remove("is-offline");
     if (opened > 1) htmx.trigger(document.body, "live:reconnected");
   });
-  document.body.addEventListener("htmx:wsClose", function () {
+  // A socket the server closed because the account was disabled (4403) or the session ended (4401) will not
+  // come back: say so and go to the sign-in page instead of "reconnecting" forever. Any other close may be a
+  // network drop, or a reconnect refused for the same reasons: ask the server whether we are still signed in.
+  var signedOut = false;
+  function showSignedOut(disabled) {
+    if (signedOut) return;
+    signedOut = true;
+    document.body.classList.remove("is-offline");
+    var note = document.createElement("div");
+    note.className = "signed-out";
+    note.setAttribute("role", "alert");
+    note.dataset.testid = "signed-out";
+    note.textContent = disabled
+      ? "Your account has been disabled, so you have been signed out."
+      : "You have been signed out.";
+    var link = document.createElement("a");
+    link.href = "/accounts/login/?next=" + encodeURIComponent(location.pathname);
+    link.textContent = "Sign in";
+    note.appendChild(document.createTextNode(" "));
+    note.appendChild(link);
+    document.body.appendChild(note);
+    setTimeout(function () { location.assign(link.href); }, 3000);
+  }
+  function stillSignedIn() {
+    fetch("/live/refresh/", { headers: { "HX-Request": "true" }, redirect: "manual", credentials: "same-origin" })
+      .then(function (r) {
+        if (r.type === "opaqueredirect" || r.headers.get("HX-Redirect") || r.status === 401 || r.status === 403) {
+          showSignedOut(false);
+        }
+      })
+      .catch(function () { /* the network is down: keep reconnecting */ });
+  }
+  document.body.addEventListener("htmx:wsClose", function (e) {
+    var code = e.detail && e.detail.event ? e.detail.event.code : 0;
+    if (code === 4403 || code === 4401) { showSignedOut(code === 4403); return; }
     document.body.classList.add("is-offline");
+    stillSignedIn();
   });
 
   // A live event can ask the page to refresh some part: it appends <span data-trigger="name"> to
