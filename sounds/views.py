@@ -80,6 +80,7 @@ def _card_urls() -> dict[str, str]:
         "preview": reverse("api:sound_preview", args=[1]).removesuffix("1/preview"),
         "queue": reverse("player:queue_add"),
         "bind": reverse("board:bind"),
+        "trigger": reverse("accounts:trigger", args=[1]).removesuffix("1/"),
     }
 
 
