@@ -209,6 +209,25 @@ def test_a_scan_whose_worker_died_does_not_block_the_next_one_and_staff_see_why(
     assert client.post("/api/v1/sounds/scan").status_code == 409  # that one is alive
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_scan_that_cannot_be_queued_is_a_clear_503_and_frees_its_place(sdb, staff, monkeypatch):
+    def broker_down(*args: object, **kwargs: object) -> None:
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr("core.jobs.current_app.send_task", broker_down)
+    client = Client()
+    client.force_login(staff)
+    response = client.post("/api/v1/sounds/scan")
+    assert response.status_code == 503
+    assert "could not be queued" in response.json()["detail"]
+    failed = Scan.objects.get()
+    assert (failed.status, failed.active) == (JobState.FAILED, None)
+    monkeypatch.undo()  # the broker is back: the next scan may be asked for (the failed one holds no place)
+    monkeypatch.setattr("core.jobs.current_app.send_task", lambda *args, **kwargs: None)
+    assert client.post("/api/v1/sounds/scan").status_code == 202
+    assert Scan.objects.filter(active=True).count() == 1
+
+
 def test_a_queued_scan_runs_once_however_often_it_is_delivered(sdb):
     row = Scan.objects.create(heartbeat_at=timezone.now())
     claimed = scanner.claim(row.pk)
