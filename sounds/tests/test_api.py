@@ -89,6 +89,7 @@ def test_download_prefers_the_normalized_file(authed_client, real_sound):
     response = authed_client.get(f"/api/v1/files/sounds/{real_sound.pk}/download")
     assert response["Content-Type"] == "audio/mpeg"
     assert f"filename*=UTF-8''{quote('Grüße à tous.mp3')}" in response["Content-Disposition"]
+    assert response["Content-Disposition"].startswith("attachment;")  # a download, never shown inline
     assert response["Accept-Ranges"] == "bytes"
 
 
