@@ -189,7 +189,9 @@ def start_player(output_dir: Path, log_path: Path, sounds_root: Path) -> subproc
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    deadline = time.monotonic() + 30
+    # Generous: on a loaded 2-core box Django and libvlc can take half a minute to come up; a player that is
+    # ready sooner is used at once (this bounds only how long a broken start is waited for).
+    deadline = time.monotonic() + 90
     # This process's own heartbeat says it is ready (a killed predecessor's lingers until it expires).
     while (beat := heartbeat()) is None or beat.pid != proc.pid:
         if proc.poll() is not None or time.monotonic() > deadline:
