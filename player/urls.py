@@ -6,6 +6,7 @@ app_name = "player"
 
 urlpatterns = [
     path("play/<int:sound_id>/", views.play, name="play"),
+    path("play/random/", views.play_random, name="play_random"),
     path("stop/", views.stop_all, name="stop_all"),
     path("", views.page, name="page"),
     path("music/", views.music, name="music"),

@@ -18,6 +18,8 @@ from player import client
 from player import queue as up_next
 from player.forms import SETTINGS, MusicForm, PageForm, QueueAddForm, QueueMoveForm, QueueOrderForm
 from playlists.services import tracks_of
+from sounds import browse
+from sounds.forms import LibraryFilterForm
 from sounds.models import PlaySource, Sound
 from web.toasts import add_toast
 from web.types import AuthedRequest
@@ -35,6 +37,15 @@ def play(request: AuthedRequest, sound_id: int) -> HttpResponse:
     result = client.play_sound(user=request.user, sound_id=sound_id, source=PlaySource.BOARD)
     left = f"{result.balance} credit{'s' if result.balance != 1 else ''} left"
     return _done(request, f"Playing “{result.sound.name}” · {left}")
+
+
+@require_POST
+def play_random(request: AuthedRequest) -> HttpResponse:
+    """The board's Random button: one sound among those its filters show, played and paid like a click."""
+    among = browse.filtered(request.user, LibraryFilterForm(request.POST).board_filters())
+    result = client.play_random(user=request.user, among=among, source=PlaySource.BOARD)
+    left = f"{result.balance} credit{'s' if result.balance != 1 else ''} left"
+    return _done(request, f"Playing “{result.sound.name}” (picked at random) · {left}")
 
 
 @require_POST

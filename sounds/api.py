@@ -17,10 +17,10 @@ from api.errors import refusals
 from api.pagination import MAX_PAGE, numbered_page
 from core.errors import UserError
 from player import client as commands
-from sounds import board, cooldowns, progress, scanner, services, speech, tts, uploads
+from sounds import browse, cooldowns, progress, scanner, services, speech, tts, uploads
 from sounds.files import IMAGE_CONTENT_TYPES, serve_file
 from sounds.models import MAX_COOLDOWN_S, MAX_VOLUME, JobState, PlaySource, Scan, Sort, Sound, SoundType, TtsJob
-from sounds.tags import MAX_TAG_LENGTH, MAX_TAGS_PER_SOUND, clean_tag
+from sounds.tags import MAX_TAG_LENGTH, MAX_TAGS_PER_SOUND, NO_TAG, clean_tag
 from sounds.upload_handlers import refusal
 from web.types import AuthedRequest
 
@@ -97,9 +97,9 @@ class BoardFilters(Schema):
     tags: list[str] = Field(default_factory=list, max_length=MAX_TAGS_PER_SOUND, description="Sounds with all of them.")
     favorites: bool = Field(default=False, description="Only the sounds you starred.")
 
-    def board(self) -> board.Filters:
+    def board(self) -> browse.Filters:
         # A tag that can't exist matches nothing, like an unknown type: cleaned names only, the rest dropped.
-        return board.Filters(
+        return browse.Filters(
             q=self.q, types=tuple(self.types), tags=tuple(_tag_names(self.tags)), favorites=self.favorites
         )
 
@@ -110,7 +110,7 @@ def _tag_names(raw: list[str]) -> list[str]:
         try:
             names.append(clean_tag(value))
         except UserError:
-            names.append("<none>")  # no tag has this name (clean_tag refuses "<"): the filter matches nothing, as asked
+            names.append(NO_TAG)
     return names
 
 
@@ -150,7 +150,7 @@ def list_sounds(request: AuthedRequest, filters: Query[SoundFilters]) -> SoundPa
     says how many there are. A page past the end is empty; `page` below 1 or `page_size` outside 1 to 500 is a 400.
     """
     # Unknown types and tags simply match nothing (the seed's behaviour for types), rather than erroring.
-    qs = board.filtered(request.user, filters.board()).sorted_by(filters.sort).with_board_details()
+    qs = browse.filtered(request.user, filters.board()).sorted_by(filters.sort).with_board_details()
     paging = filters.paging()
     if paging is None:
         items = list(qs)
@@ -158,7 +158,7 @@ def list_sounds(request: AuthedRequest, filters: Query[SoundFilters]) -> SoundPa
     else:
         page, page_size = paging
         items, total = numbered_page(qs, page=page, page_size=page_size)
-    favorites = board.favorite_ids(request.user.pk)
+    favorites = browse.favorite_ids(request.user.pk)
     return SoundPage(
         items=[SoundOut.of(s, favorites) for s in items],
         total=total,
@@ -170,7 +170,7 @@ def list_sounds(request: AuthedRequest, filters: Query[SoundFilters]) -> SoundPa
 
 @router.get("/{int:sound_id}", response=SoundOut)
 def get_sound(request: AuthedRequest, sound_id: int) -> SoundOut:
-    return SoundOut.of(_visible_sound(request, sound_id), board.favorite_ids(request.user.pk))
+    return SoundOut.of(_visible_sound(request, sound_id), browse.favorite_ids(request.user.pk))
 
 
 class SoundPatch(Schema):
@@ -203,7 +203,7 @@ def edit_sound(request: AuthedRequest, sound_id: int, payload: SoundPatch) -> So
     sound = services.sound_for_editing(user=request.user, sound_id=sound_id)
     services.edit_sound(sound=sound, user=request.user, **payload.model_dump(exclude_unset=True))
     sound = Sound.objects.with_board_details().get(pk=sound.pk)
-    return SoundOut.of(sound, board.favorite_ids(request.user.pk))
+    return SoundOut.of(sound, browse.favorite_ids(request.user.pk))
 
 
 @router.delete("/{int:sound_id}", response={204: None}, openapi_extra=refusals(429))
@@ -236,7 +236,7 @@ class PlayOut(Schema):
 @router.post("/play/random", response=PlayOut, openapi_extra=refusals(402, 423, 503))
 def play_random(request: AuthedRequest, filters: Query[BoardFilters]) -> PlayOut:
     """Play one sound picked at random among those the filters show (one play's cost; 404 when none)."""
-    among = board.filtered(request.user, filters.board())
+    among = browse.filtered(request.user, filters.board())
     result = commands.play_random(user=request.user, among=among, source=PlaySource.API)
     return PlayOut(
         detail=f"Playing “{result.sound.name}”.",
@@ -474,13 +474,13 @@ class FavoriteOut(Schema):
 @router.post("/{sound_id}/favorite", response=FavoriteOut)
 def favorite(request: AuthedRequest, sound_id: int) -> FavoriteOut:
     """Star a sound (starring it again changes nothing)."""
-    sound = board.set_favorite(user=request.user, sound_id=sound_id, on=True)
+    sound = browse.set_favorite(user=request.user, sound_id=sound_id, on=True)
     return FavoriteOut(detail=f"“{sound.name}” is in your favourites.", sound_id=sound.pk, is_favorite=True)
 
 
 @router.delete("/{sound_id}/favorite", response=FavoriteOut)
 def unfavorite(request: AuthedRequest, sound_id: int) -> FavoriteOut:
-    sound = board.set_favorite(user=request.user, sound_id=sound_id, on=False)
+    sound = browse.set_favorite(user=request.user, sound_id=sound_id, on=False)
     return FavoriteOut(detail=f"“{sound.name}” is no longer a favourite.", sound_id=sound.pk, is_favorite=False)
 
 
@@ -495,4 +495,4 @@ tags_router = Router(tags=["sounds"])
 @tags_router.get("/tags", response=list[TagOut])
 def list_tags(request: AuthedRequest) -> list[TagOut]:
     """Every tag on at least one sound, by name, with how many sounds carry it."""
-    return [TagOut(name=name, sounds=uses) for name, uses in board.tags_in_use()]
+    return [TagOut(name=name, sounds=uses) for name, uses in browse.tags_in_use()]

@@ -1,14 +1,39 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
-from sounds.models import Sort, SoundType
+from core.errors import UserError
+from sounds import browse, faces
+from sounds import tags as tagging
+from sounds.models import MAX_COOLDOWN_S, MAX_VOLUME, Sort, Sound, SoundType
+from sounds.models import clean_name as one_line
 from sounds.piper import ENGINE as PIPER
+from sounds.tags import MAX_TAG_LENGTH, MAX_TAGS_PER_SOUND, NO_TAG, clean_tag
 from sounds.tts import DEFAULT_SPEED, DEFAULT_VOICE, MAX_CHARS, SPEEDS, voices
+
+
+class TagsField(forms.Field):
+    """Repeated `tags=` in a query string: each cleaned as a tag name. One that can't be a tag matches nothing
+    (like an unknown type) instead of failing the whole filter."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[str]:
+        raw = [str(v) for v in (value or [])]
+        if len(raw) > MAX_TAGS_PER_SOUND:
+            raise forms.ValidationError(f"Filter by at most {MAX_TAGS_PER_SOUND} tags.")
+        names: list[str] = []
+        for item in raw:
+            try:
+                names.append(clean_tag(item))
+            except UserError:
+                names.append(NO_TAG)
+        return list(dict.fromkeys(names))
 
 
 class LibraryFilterForm(forms.Form):
@@ -16,6 +41,8 @@ class LibraryFilterForm(forms.Form):
     types = forms.MultipleChoiceField(
         required=False, choices=SoundType.choices, widget=forms.CheckboxSelectMultiple, label="Types"
     )
+    tags = TagsField(required=False)
+    favorites = forms.BooleanField(required=False, label="Favourites")
     sort = forms.ChoiceField(required=False, choices=Sort.choices, label="Sort by")
     page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
     # Asked by the infinite-scroll sentinel: the next cards only, not the whole result block.
@@ -27,11 +54,17 @@ class LibraryFilterForm(forms.Form):
         return {
             "q": (data.get("q") or "").strip(),
             "types": data.get("types") or [],
+            "tags": data.get("tags") or [],
+            "favorites": bool(data.get("favorites")),
             "sort": data.get("sort") or Sort.NAME,
             "page": data.get("page") or 1,
             # Not a filter: the sentinel's flag holds even when a filter in its URL is bad.
             "more": bool(self.cleaned_data.get("more")),
         }
+
+    def board_filters(self) -> browse.Filters:
+        f = self.values()
+        return browse.Filters(q=f["q"], types=tuple(f["types"]), tags=tuple(f["tags"]), favorites=f["favorites"])
 
 
 class NormalizeAllForm(forms.Form):
@@ -110,3 +143,85 @@ class TtsForm(forms.Form):
         field.choices = grouped if natural else synthetic
         if natural:
             field.help_text = "Natural voices sound human; the others speak many languages."
+
+
+class FavoriteForm(forms.Form):
+    """The card's star: `on=1` stars the sound, anything else unstars it."""
+
+    on = forms.BooleanField(required=False)
+
+
+def _judged(check: Callable[[str], Any], value: str) -> Any:
+    # The rules live with the model (sounds.tags, sounds.faces), which the API shares: their refusals become
+    # the field's error here.
+    try:
+        return check(value)
+    except UserError as exc:
+        raise forms.ValidationError(exc.detail) from exc
+
+
+class SoundDetailsForm(forms.Form):
+    """What the uploader or staff may change on a sound from the board (the API's PATCH takes the same)."""
+
+    name = forms.CharField(max_length=255, label="Name")
+    tags = forms.CharField(
+        required=False,
+        max_length=MAX_TAGS_PER_SOUND * (MAX_TAG_LENGTH + 2),
+        label="Tags",
+        help_text=f"Separated by commas, up to {MAX_TAGS_PER_SOUND}: people filter the board by them.",
+    )
+    volume = forms.IntegerField(
+        min_value=0,
+        max_value=MAX_VOLUME,
+        label="Volume (%)",
+        help_text=f"How loud the room hears it: 100 is the usual level, 50 half as loud, up to {MAX_VOLUME}.",
+    )
+    cooldown_s = forms.IntegerField(
+        min_value=0,
+        max_value=MAX_COOLDOWN_S,
+        label="Cooldown (seconds)",
+        help_text="After each play nobody can play it again for this long. 0: no wait.",
+    )
+    emoji = forms.CharField(required=False, max_length=64, label="Emoji", help_text="One emoji on its card, or none.")
+    color = forms.CharField(
+        required=False,
+        max_length=7,
+        label="Colour",
+        widget=forms.TextInput(attrs={"type": "color"}),
+        help_text="A colour stripe on its card.",
+    )
+    no_color = forms.BooleanField(required=False, label="No colour")
+
+    def clean_name(self) -> str:
+        name = one_line(self.cleaned_data["name"])
+        if not name:
+            raise forms.ValidationError("Give the sound a name.")
+        return name
+
+    def clean_tags(self) -> list[str]:
+        return list(_judged(lambda text: tagging.clean_tags(tagging.split_tags(text)), self.cleaned_data["tags"]))
+
+    def clean_emoji(self) -> str:
+        return str(_judged(faces.clean_emoji, self.cleaned_data["emoji"]))
+
+    def clean_color(self) -> str:
+        return str(_judged(faces.clean_color, self.cleaned_data["color"]))
+
+    def changes(self) -> dict[str, Any]:
+        """The keyword arguments of services.edit_sound."""
+        data = self.cleaned_data
+        fields = ("name", "tags", "volume", "cooldown_s", "emoji")
+        return {**{f: data[f] for f in fields}, "color": "" if data["no_color"] else data["color"]}
+
+    @classmethod
+    def for_sound(cls, sound: Sound) -> SoundDetailsForm:
+        initial = {
+            "name": sound.name,
+            "tags": ", ".join(tag.name for tag in sound.tags.all()),
+            "volume": sound.volume,
+            "cooldown_s": sound.cooldown_s,
+            "emoji": sound.emoji,
+            "color": sound.color or "#4f46e5",
+            "no_color": not sound.color,
+        }
+        return cls(initial=initial)

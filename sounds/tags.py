@@ -16,6 +16,9 @@ MAX_TAG_LENGTH = 32
 MAX_TAGS_PER_SOUND = 10
 # Letters and digits of any script, with spaces, hyphens, underscores and apostrophes inside: no markup, no
 # punctuation that would need escaping in a URL or read as an operator.
+# What a filter asks for when given something that can't be a tag: no tag has this name (clean_tag refuses "<"),
+# so the filter matches nothing, as an unknown type does.
+NO_TAG = "<none>"
 _TAG = re.compile(r"^[^\W_](?:[\w' -]*[^\W_])?$")
 
 

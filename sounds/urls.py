@@ -12,4 +12,6 @@ urlpatterns = [
     path("<int:sound_id>/normalize/", views.normalize, name="normalize"),
     path("<int:sound_id>/rename/", views.rename, name="rename"),
     path("<int:sound_id>/delete/", views.delete, name="delete"),
+    path("<int:sound_id>/favorite/", views.favorite, name="favorite"),
+    path("<int:sound_id>/edit/", views.edit, name="edit"),
 ]

@@ -11,14 +11,25 @@ from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
 from board import services as board
 from core.errors import UserError
-from sounds import scanner, services, speech, uploads
-from sounds.forms import LibraryFilterForm, NormalizeAllForm, RenameForm, TtsForm, UploadForm
+from credits import services as credits
+from credits.models import CreditAction
+from sounds import browse, scanner, services, speech, uploads
+from sounds.forms import (
+    FavoriteForm,
+    LibraryFilterForm,
+    NormalizeAllForm,
+    RenameForm,
+    SoundDetailsForm,
+    TtsForm,
+    UploadForm,
+)
 from sounds.models import PlaySource, Sort, Sound, SoundPlayed, SoundType
 from sounds.upload_handlers import refusal
 from web.decorators import staff_required
@@ -30,12 +41,11 @@ def library_page(request: AuthedRequest) -> dict[str, object]:
     """The library context for the current filters: shared by the page and its htmx partials."""
     form = LibraryFilterForm(request.GET or None)
     f = form.values() if request.GET else LibraryFilterForm({}).values()
-    sounds = Sound.objects.visible_to(request.user)
-    if f["types"]:
-        sounds = sounds.of_types(f["types"])
+    filters = form.board_filters() if request.GET else browse.Filters()
     sounds = (
-        sounds.search(f["q"])
+        browse.filtered(request.user, filters)
         .sorted_by(f["sort"])
+        .with_board_details()
         .only(
             "id",
             "name",
@@ -46,7 +56,13 @@ def library_page(request: AuthedRequest) -> dict[str, object]:
             "normalization_error",
             "normalization_status",
             "created_at",
+            "next_play_at",
+            "emoji",
+            "color",
+            "thumbnail",
             "uploaded_by",
+            "uploaded_by__name",
+            "uploaded_by__email",
         )
     )
     hotkeys = board.bindings(request.user)
@@ -55,20 +71,29 @@ def library_page(request: AuthedRequest) -> dict[str, object]:
     page = paginator.get_page(f["page"])
     return {
         "urls": _card_urls(),
-        "csrf_input": format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request)),
+        "csrf_input": _csrf_input(request),
         "filters": f,
         "form": form,
         "page_obj": page,
         "sounds": page.object_list,
+        "favorites": browse.favorite_ids(request.user.pk),
+        "now": timezone.now(),
         "total": paginator.count,
         "type_choices": SoundType.choices,
+        "tag_choices": browse.tags_in_use(),
         "sort_choices": Sort.choices,
-        "library_empty": paginator.count == 0 and not (f["q"] or f["types"]),
+        "library_empty": paginator.count == 0 and not filters.narrowed,
         "queue_cost": settings.CREDIT_COST_PLAYER,
         "sound_keys": {sound_id: key for key, sound_id in keys.items()},
         "hotkey_map": keys,
         "hotkeys": hotkeys,
+        "play_cost": credits.cost_of(CreditAction.VLC_PLAY_SOUND),
     }
+
+
+def _csrf_input(request: AuthedRequest) -> str:
+    # Made once per page (not a {% csrf_token %} per card): the cards' forms for browsers without JavaScript.
+    return format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request))
 
 
 @functools.cache
@@ -78,6 +103,9 @@ def _card_urls() -> dict[str, str]:
         "play": reverse("player:play", args=[1]).removesuffix("1/"),
         "download": reverse("api:sound_download", args=[1]).removesuffix("1/download"),
         "preview": reverse("api:sound_preview", args=[1]).removesuffix("1/preview"),
+        "thumbnail": reverse("api:sound_thumbnail", args=[1]).removesuffix("1/thumbnail"),
+        "favorite": reverse("sounds:favorite", args=[1]).removesuffix("1/favorite/"),
+        "edit": reverse("sounds:edit", args=[1]).removesuffix("1/edit/"),
         "queue": reverse("player:queue_add"),
         "bind": reverse("board:bind"),
         "trigger": reverse("accounts:trigger", args=[1]).removesuffix("1/"),
@@ -236,3 +264,33 @@ def tts(request: AuthedRequest) -> HttpResponse:
         messages.success(request, text)
         return redirect("home")
     return add_toast(render(request, template, {"tts_form": TtsForm(initial=form.cleaned_data)}), text)
+
+
+@require_POST
+def favorite(request: AuthedRequest, sound_id: int) -> HttpResponse:
+    """The card's star. A sound that vanished meanwhile is a 404 refusal (web.refusals says so)."""
+    on = FavoriteForm(request.POST).is_valid() and bool(request.POST.get("on"))
+    sound = browse.set_favorite(user=request.user, sound_id=sound_id, on=on)
+    if not request.htmx:
+        return redirect("home")
+    context = {
+        "sound": sound,
+        "favorites": {sound.pk} if on else set(),
+        "urls": _card_urls(),
+        "csrf_input": _csrf_input(request),
+    }
+    return render(request, "sounds/library.html#star", context)
+
+
+@require_http_methods(["GET", "POST"])
+def edit(request: AuthedRequest, sound_id: int) -> HttpResponse:
+    """The uploader's (or staff's) page for a sound's name, tags, volume, cooldown and face."""
+    sound = services.sound_for_editing(user=request.user, sound_id=sound_id)  # 404 / 403 refusals
+    if request.method == "GET":
+        return render(request, "sounds/edit.html", {"sound": sound, "form": SoundDetailsForm.for_sound(sound)})
+    form = SoundDetailsForm(request.POST)
+    if not form.is_valid():
+        return render(request, "sounds/edit.html", {"sound": sound, "form": form}, status=400)
+    services.edit_sound(sound=sound, user=request.user, **form.changes())
+    messages.success(request, f"Saved “{sound.name}”.")
+    return redirect("home")

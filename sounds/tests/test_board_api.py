@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from accounts.tests.factories import UserFactory
-from sounds import board
+from sounds import browse
 from sounds.faces import clean_emoji
 from sounds.models import Favorite, JobState, Sound
 from sounds.tags import Tag, clean_tag
@@ -126,7 +126,7 @@ def test_a_new_sound_takes_the_sites_default_cooldown(settings):
 def test_listing_a_page_costs_a_fixed_number_of_queries(authed_client, user, django_assert_max_num_queries):
     for i in range(30):
         tag(SoundFactory.create(uploaded_by=user), f"t{i % 3}")
-        board.set_favorite(user=user, sound_id=Sound.objects.latest("id").pk, on=True)
+        browse.set_favorite(user=user, sound_id=Sound.objects.latest("id").pk, on=True)
     with django_assert_max_num_queries(8):
         items = authed_client.get("/api/v1/sounds/?page_size=30").json()["items"]
     assert len(items) == 30

@@ -40,6 +40,31 @@
     }
   });
 
+  // Cooldowns: a card whose sound was just played counts down until it can play again (the server refuses
+  // earlier plays anyway; this only shows the wait). The end time comes from the server, on the card or live.
+  function tickCooldowns() {
+    var now = Date.now();
+    document.querySelectorAll("[data-cooldown-until]").forEach(function (el) {
+      var left = Math.ceil((Date.parse(el.dataset.cooldownUntil) - now) / 1000);
+      var card = el.closest(".sound-card");
+      if (!(left > 0)) {
+        el.removeAttribute("data-cooldown-until");
+        el.textContent = "";
+        el.removeAttribute("title");
+        if (card) card.classList.remove("is-cooling");
+        return;
+      }
+      var text = left >= 60 ? Math.floor(left / 60) + " min " + (left % 60) + " s" : left + " s";
+      el.textContent = "Wait " + text;
+      el.title = "Can play again in " + text;
+      if (card) card.classList.add("is-cooling");
+    });
+  }
+  tickCooldowns();
+  setInterval(tickCooldowns, 1000);
+  document.body.addEventListener("htmx:oobAfterSwap", tickCooldowns);
+  document.body.addEventListener("htmx:afterSwap", tickCooldowns);
+
   // Upload progress bar from the browser's own upload events.
   document.body.addEventListener("htmx:xhr:progress", function (e) {
     var form = e.target.closest && e.target.closest("[data-upload-form]");
