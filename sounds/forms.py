@@ -86,9 +86,13 @@ class MultipleFileField(forms.FileField):
         super().__init__(*args, **kwargs)
 
     def clean(self, data: Any, initial: Any = None) -> list[UploadedFile[bytes]]:
-        single = super().clean
-        files = data if isinstance(data, list | tuple) else [data]
-        return [single(f, initial) for f in files if f] or [single(None, initial)]
+        """The files given; at least one. Each file is judged on its own by the upload (empty, too long, not
+        audio…), so one bad file gets its own answer and the good ones in the same batch still go in: judging
+        them here (FileField refuses an empty file) made one empty file refuse the whole batch unnamed."""
+        files = [f for f in (data if isinstance(data, list | tuple) else [data]) if f]
+        if not files:
+            return [super().clean(None, initial)]  # raises "required"
+        return list(files)
 
 
 class UploadForm(forms.Form):

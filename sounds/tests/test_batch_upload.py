@@ -1,0 +1,43 @@
+"""Issue 16, item 4: one empty file in a multi-file upload gets its own answer; the good files go in."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from sounds.models import Sound
+from sounds.tests import media
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_empty_file_in_a_batch_is_named_and_the_good_ones_are_added(authed_client, sounds_root, tmp_path):
+    good = media.tone(tmp_path / "Good one.wav", 0.5, freq=440)
+    files = [
+        SimpleUploadedFile("Good one.wav", good.read_bytes(), content_type="audio/wav"),
+        SimpleUploadedFile("empty.mp3", b"", content_type="audio/mpeg"),
+    ]
+    response = authed_client.post("/sounds/upload/", {"audio": files}, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Good one.wav" in page
+    assert "empty.mp3" in page
+    toasts = [t["message"] for t in json.loads(response.headers["HX-Trigger"])["toasts"]]
+    assert "empty.mp3: The file is empty." in toasts
+    assert list(Sound.objects.values_list("name", flat=True)) == ["Good one"]
+
+
+def test_a_batch_of_nothing_but_empty_files_is_refused_file_by_file(authed_client, sounds_root):
+    files = [SimpleUploadedFile(f"blank{i}.wav", b"", content_type="audio/wav") for i in range(2)]
+    response = authed_client.post("/sounds/upload/", {"audio": files}, headers={"HX-Request": "true"})
+    page = response.content.decode()
+    assert "blank0.wav" in page
+    assert "blank1.wav" in page
+    assert not Sound.objects.exists()
+
+
+def test_no_file_at_all_is_still_a_400(authed_client, sounds_root):
+    response = authed_client.post("/sounds/upload/", {}, headers={"HX-Request": "true"})
+    assert response.status_code == 400
