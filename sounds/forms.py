@@ -15,6 +15,7 @@ from sounds.models import clean_name as one_line
 from sounds.piper import ENGINE as PIPER
 from sounds.tags import MAX_TAG_LENGTH, MAX_TAGS_PER_SOUND, NO_TAG, clean_tag
 from sounds.tts import DEFAULT_SPEED, DEFAULT_VOICE, MAX_CHARS, SPEEDS, voices
+from sounds.uploads import duration_words
 
 
 class TagsField(forms.Field):
@@ -100,7 +101,7 @@ class UploadForm(forms.Form):
         label="Audio files",
         help_text=(
             f"MP3, WAV, FLAC, OGG, M4A… up to {settings.SOUNDS_MAX_UPLOAD_MB} MB and "
-            f"{settings.SOUNDS_MAX_DURATION_S // 60} minutes each."
+            f"{duration_words(settings.SOUNDS_MAX_DURATION_S)} each."
         ),
     )
 

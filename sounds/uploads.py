@@ -48,11 +48,23 @@ def _check_quota(user: User, adding: int) -> None:
         )
 
 
+def duration_words(seconds: int) -> str:
+    """A limit as people say it, the same in help texts and errors: 600 -> "10 minutes", 90 -> "1 minute 30 seconds"."""
+    minutes, rest = divmod(int(seconds), 60)
+    parts = [f"{minutes} minute{'s' if minutes != 1 else ''}"] if minutes else []
+    if rest or not parts:
+        parts.append(f"{rest} second{'s' if rest != 1 else ''}")
+    return " ".join(parts)
+
+
 def _judge(tmp: Path) -> tuple[audio.AudioInfo, audio.Container, int]:
-    """What the upload really is: container from the content, length from decoding. Raises UploadError."""
+    """What the upload really is: container from the content, length from decoding. Raises UploadError.
+
+    The length limit reads as the upload form's help says it ("10 minutes"), not in seconds.
+    """
     try:
         info = audio.ffprobe(tmp)
-    except audio.NotAudioError as exc:
+    except audio.NotAudioError as exc:  # its message is in plain words (sounds.audio keeps ffmpeg's for the log)
         raise UploadError(f"That is not an audio file we can play ({exc}).") from exc
     try:
         container = audio.container_for(info.format_name)
@@ -64,7 +76,7 @@ def _judge(tmp: Path) -> tuple[audio.AudioInfo, audio.Container, int]:
     except audio.NotAudioError as exc:
         raise UploadError("The audio in that file is damaged and cannot be decoded.") from exc
     if length_ms > limit_s * 1000:
-        raise UploadError(f"The sound is longer than {limit_s} seconds.")
+        raise UploadError(f"The sound is longer than {duration_words(limit_s)}, the longest a sound may be.")
     return info, container, length_ms
 
 

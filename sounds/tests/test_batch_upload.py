@@ -41,3 +41,24 @@ def test_a_batch_of_nothing_but_empty_files_is_refused_file_by_file(authed_clien
 def test_no_file_at_all_is_still_a_400(authed_client, sounds_root):
     response = authed_client.post("/sounds/upload/", {}, headers={"HX-Request": "true"})
     assert response.status_code == 400
+
+
+def test_a_file_that_is_not_audio_is_refused_in_plain_words_without_paths(authed_client, sounds_root):
+    junk = SimpleUploadedFile("notes.mp3", b"this is not audio at all " * 40, content_type="audio/mpeg")
+    response = authed_client.post("/sounds/upload/", {"audio": [junk]}, headers={"HX-Request": "true"})
+    toasts = [t["message"] for t in json.loads(response.headers["HX-Trigger"])["toasts"]]
+    assert toasts == ["notes.mp3: That is not an audio file we can play (not a media file we can read)."]
+    page = response.content.decode()
+    assert str(sounds_root) not in page
+    assert "ffprobe" not in page
+    assert "Invalid data" not in page
+
+
+def test_the_length_limit_is_worded_alike_in_the_help_and_the_error(authed_client, settings):
+    from sounds.uploads import duration_words  # noqa: PLC0415  (the unit under test, next to its checks)
+
+    assert duration_words(600) == "10 minutes"
+    assert duration_words(90) == "1 minute 30 seconds"
+    assert duration_words(1) == "1 second"
+    page = authed_client.get("/sounds/upload/").content.decode()
+    assert "10 minutes each" in page

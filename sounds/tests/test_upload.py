@@ -119,7 +119,7 @@ def test_a_file_over_the_duration_limit_is_refused(authed_client, sounds_root, t
     src = media.tone(tmp_path / "long.mp3", 2.0)
     response = upload(authed_client, as_upload(src))
     assert response.status_code == 400
-    assert "longer than 1 seconds" in response.content.decode()
+    assert "longer than 1 second," in response.content.decode()
     assert leftovers(sounds_root) == []
 
 
