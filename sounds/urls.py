@@ -6,6 +6,7 @@ app_name = "sounds"
 
 urlpatterns = [
     path("upload/", views.upload, name="upload"),
+    path("hint/dismiss/", views.dismiss_hint, name="dismiss_hint"),
     path("tts/", views.tts, name="tts"),
     path("scan/", views.scan, name="scan"),
     path("normalize/", views.normalize_all, name="normalize_all"),

@@ -116,6 +116,19 @@ def _page_size() -> int:
     return int(settings.SOUNDS_PAGE_SIZE)
 
 
+# The first-visit hint (a click plays in the room for credits, the headphones only here, free): shown until the
+# person dismisses it, per session, so touch users who never see tooltips read it once.
+HINT_SEEN = "board_hint_seen"
+
+
+@require_POST
+def dismiss_hint(request: AuthedRequest) -> HttpResponse:
+    request.session[HINT_SEEN] = True
+    if request.htmx:
+        return HttpResponse("")
+    return redirect("home")
+
+
 @require_GET
 def library(request: AuthedRequest) -> HttpResponse:
     context = library_page(request)
@@ -124,6 +137,7 @@ def library(request: AuthedRequest) -> HttpResponse:
         partial = "page" if LibraryFilterForm(request.GET).values()["more"] else "results"
         return render(request, f"sounds/library.html#{partial}", context)
     context["upload_form"] = UploadForm()
+    context["show_hint"] = not request.session.get(HINT_SEEN)
     context["board_view"] = board.view_of(request.user)
     context["plan"] = request.user.plan
     # The room's instant plays only: the music player's tracks would fill the feed.

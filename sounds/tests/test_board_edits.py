@@ -75,3 +75,13 @@ def test_nobody_else_may_rename_or_delete_and_the_menu_shows_only_to_the_uploade
     assert sound.name == "Not yours"
     assert 'data-testid="manage-sound"' not in other.get("/").content.decode()
     assert 'data-testid="manage-sound"' in signed_in(user).get("/").content.decode()
+
+
+def test_a_newcomer_is_told_what_a_click_costs_and_what_the_headphones_do_until_they_dismiss_it(user):
+    client = signed_in(user)
+    board = client.get("/").content.decode()
+    assert 'data-testid="board-hint"' in board
+    assert "everyone there hears it, and it costs 1 credit" in board
+    assert "plays it only for you, on this device, free" in board
+    assert client.post("/sounds/hint/dismiss/", headers=HX).status_code == 200
+    assert 'data-testid="board-hint"' not in client.get("/").content.decode()

@@ -65,3 +65,76 @@ def test_the_volume_slider_keeps_the_keyboard_while_the_music_plays(new_context,
     page.keyboard.press("Tab")
     page.get_by_test_id("player-toggle").click()  # pause: the next test's music starts from quiet
     expect(bar).to_have_attribute("data-status", "paused")
+
+
+PHONE = {"width": 375, "height": 740}
+
+
+def test_every_page_fits_a_phone_and_the_board_shows_sounds_first(new_context, live_app, tmp_path):
+    page = new_context(viewport=PHONE).new_page()
+    email = unique_email("phone")
+    sign_up(page, email)
+    name = "An unusually long sound name for a small screen"
+    upload(page, [media.tone(tmp_path / f"{name}.wav", 1.0, freq=520)])
+    expect(page.get_by_test_id("sound-card").filter(has_text="unusually long")).to_be_visible()
+    playlist = playlist_of(live_app, email, "A playlist with a long name indeed", [name])
+    page.get_by_test_id("sound-card").filter(has_text="unusually long").get_by_test_id("play").click()
+    expect(page.get_by_test_id("credit-balance")).to_have_text("24")
+
+    for path in ("/", f"/playlists/{playlist}/", "/player/", "/credits/", "/profile/", "/dashboard/"):
+        page.goto(path)
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        assert wide <= PHONE["width"], f"{path} scrolls sideways ({wide} px)"
+        if path.startswith("/playlists/"):
+            # The name keeps a readable width: not one letter per line.
+            box = page.locator(".playlist__name").first.bounding_box()
+            assert box is not None
+            assert box["width"] > 200
+        if path == "/credits/":
+            box = page.get_by_test_id("ledger-change").first.bounding_box()
+            assert box is not None
+            assert box["x"] + box["width"] <= PHONE["width"]
+        if path == "/dashboard/":
+            sizes = page.evaluate(
+                "[...document.querySelectorAll('.chart__svg text')].map(t => t.getBoundingClientRect().height)"
+            )
+            assert sizes
+            assert min(sizes) >= 10, f"chart text {min(sizes):.1f} px high"
+
+    page.goto("/")
+    page.get_by_test_id("dismiss-hint").click()
+    expect(page.get_by_test_id("board-hint")).to_have_count(0)
+    page.reload()
+    card = page.get_by_test_id("sound-card").first.bounding_box()
+    assert card is not None
+    assert card["y"] < PHONE["height"] - 120, "no sound in the phone's first screen"
+
+
+def test_stop_all_says_it_once_and_a_disabled_user_is_told_and_signed_out(new_context, live_app):
+    page = new_context(viewport={"width": 1280, "height": 800}).new_page()
+    email = unique_email("gone")
+    sign_up(page, email)
+    with page.expect_response(lambda r: r.url.endswith("/player/stop/")):
+        page.get_by_test_id("stop-all").click()
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")  # the answer is handled
+    expect(page.locator(".toast").filter(has_text="stopped")).to_have_count(1)  # the live one, and only it
+
+    live_app.shell(
+        "from accounts.models import User\n"
+        f"u = User.objects.get(email={email!r}); u.is_active = False; u.save(update_fields=['is_active'])"
+    )
+    expect(page.get_by_test_id("signed-out")).to_contain_text("disabled")
+    page.wait_for_url("**/accounts/login/**")
+
+
+def test_the_phone_menu_opens_without_javascript(new_context, live_app):
+    page = new_context(viewport=PHONE).new_page()
+    sign_up(page, unique_email("nojs"))
+    nojs = new_context(viewport=PHONE, java_script_enabled=False, storage_state=page.context.storage_state())
+    bare = nojs.new_page()
+    bare.goto("/")
+    expect(bare.locator("#sidebar")).not_to_be_in_viewport()
+    bare.get_by_test_id("menu-toggle").click()
+    expect(bare.locator("#sidebar")).to_be_in_viewport()
+    bare.get_by_role("link", name="Credits").click()
+    bare.wait_for_url("**/credits/")
