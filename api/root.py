@@ -32,6 +32,7 @@ from player.api import router as player_router
 from playlists.api import router as playlists_router
 from sounds.api import files_router, tags_router
 from sounds.api import router as sounds_router
+from sounds.jobs_api import router as sound_jobs_router
 
 logger = logging.getLogger("django.request")
 
@@ -135,6 +136,7 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 api.add_router("/", accounts_router)
 api.add_router("/socket/", socket_router)
 api.add_router("/sounds/", sounds_router)
+api.add_router("/sounds/", sound_jobs_router)
 api.add_router("/", tags_router)
 api.add_router("/files/", files_router)
 api.add_router("/credits/", credits_router)

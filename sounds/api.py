@@ -17,9 +17,9 @@ from api.errors import refusals
 from api.pagination import MAX_PAGE, numbered_page
 from core.errors import UserError
 from player import client as commands
-from sounds import browse, cooldowns, progress, scanner, services, speech, tts, uploads
+from sounds import browse, cooldowns, scanner, services, speech, tts, uploads
 from sounds.files import IMAGE_CONTENT_TYPES, serve_file
-from sounds.models import MAX_COOLDOWN_S, MAX_VOLUME, JobState, PlaySource, Scan, Sort, Sound, SoundType, TtsJob
+from sounds.models import MAX_COOLDOWN_S, MAX_VOLUME, PlaySource, Sort, Sound, SoundType
 from sounds.tags import MAX_TAG_LENGTH, MAX_TAGS_PER_SOUND, NO_TAG, clean_tag
 from sounds.upload_handlers import refusal
 from web.types import AuthedRequest
@@ -290,21 +290,6 @@ def text_to_speech(request: AuthedRequest, payload: TtsIn) -> Status[Queued]:
     )
 
 
-class TtsJobOut(Schema):
-    id: int
-    status: str = Field(description="pending, processing, done or failed (refunded).")
-    error: str
-    sound_id: int | None = Field(description="The new sound, once done.")
-    created_at: datetime
-    updated_at: datetime
-
-
-@router.get("/tts/{int:job_id}", response=TtsJobOut, url_name="tts_job")
-def tts_job(request: AuthedRequest, job_id: int) -> TtsJob:
-    """One of your text-to-speech lines (someone else's does not exist, as far as you can tell)."""
-    return get_object_or_404(TtsJob, pk=job_id, user=request.user)
-
-
 class VoiceOut(Schema):
     id: str  # what POST /tts takes as `voice`
     engine: str  # "piper" (neural) or "espeak-ng"
@@ -332,37 +317,6 @@ def scan_sounds(request: AuthedRequest) -> Status[Queued]:
     )
 
 
-class ScanOut(Schema):
-    id: int
-    status: str = Field(description="pending, processing, done or failed.")
-    done: int = Field(description="Files looked at so far (while it runs; all of them once done).")
-    total: int = Field(description="Files to look at (0 until the run has listed them).")
-    counts: dict[str, int] = Field(description="Once done: how many files were added, updated, deleted…")
-    error: str
-    finished: bool
-    created_at: datetime
-    updated_at: datetime
-
-
-@router.get("/scan/{int:scan_id}", response=ScanOut, url_name="scan_status")
-def scan_status(request: AuthedRequest, scan_id: int) -> ScanOut:
-    _require_staff(request)
-    row = get_object_or_404(Scan, pk=scan_id)
-    figures = progress.read(f"scan-{row.pk}")
-    finished = row.status in (JobState.DONE, JobState.FAILED)
-    return ScanOut(
-        id=row.pk,
-        status=row.status,
-        done=figures.done if figures else 0,
-        total=figures.total if figures else 0,
-        counts=row.counts or {},
-        error=row.error,
-        finished=finished,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
-
-
 def _queue(request: AuthedRequest, ids: list[int], force: bool, one_pass: bool | None) -> Status[Queued]:
     batch = services.queue_normalization(ids, force=force, one_pass=one_pass, user_id=request.user.pk)
     return Status(
@@ -373,26 +327,6 @@ def _queue(request: AuthedRequest, ids: list[int], force: bool, one_pass: bool |
             batch=batch,
             status_url=reverse("api:normalization_batch", args=[batch]) if batch else None,
         ),
-    )
-
-
-class BatchOut(Schema):
-    batch: str
-    total: int
-    done: int = Field(description="Sounds finished, normalized or not.")
-    failed: int = Field(description="Of those, the ones that could not be normalized.")
-    finished: bool
-
-
-@router.get("/normalize/batches/{batch}", response=BatchOut, url_name="normalization_batch")
-def normalization_batch(request: AuthedRequest, batch: str) -> BatchOut:
-    """A normalization batch's progress, kept for a day (each sound's own state is in its `normalization_status`)."""
-    _require_staff(request)
-    figures = progress.read(batch) if batch.startswith("normalize-") else None
-    if figures is None:
-        raise HttpError(404, "No such normalization batch (they are kept for a day).")
-    return BatchOut(
-        batch=batch, total=figures.total, done=figures.done, failed=figures.failed, finished=figures.finished
     )
 
 
