@@ -48,7 +48,7 @@
     e.preventDefault();
     dragged = item;
     item.classList.add("is-dragging");
-    handle.setPointerCapture(e.pointerId);
+    try { handle.setPointerCapture(e.pointerId); } catch (err) { /* the moves still reach the handle */ }
     function move(ev) {
       var under = document.elementFromPoint(ev.clientX, ev.clientY);
       place(under && under.closest(".playlist__item"), ev.clientY);

@@ -1,0 +1,213 @@
+"""Hotkeys, the up-next queue, quiet hours and pads through a browser, at desktop and phone widths."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from sounds.tests import media
+from tests.e2e.conftest import sign_up, unique_email
+
+WIDTHS = [pytest.param(1280, id="desktop"), pytest.param(375, id="phone")]
+
+
+def upload(page: Page, tmp_path, names: list[str], seconds: float = 1.0) -> None:
+    # Each test's tones differ (the library refuses a file it already holds, whatever its name).
+    base = 200 + sum(map(ord, names[0])) % 500
+    files = [media.tone(tmp_path / f"{name}.wav", seconds, freq=base + 37 * i) for i, name in enumerate(names)]
+    page.get_by_test_id("open-upload").click()
+    page.set_input_files("input[name=audio]", [str(f) for f in files])
+    page.get_by_test_id("upload-submit").click()
+    for name in names:  # other browser tests share this app's library: ours are looked for by name
+        expect(page.get_by_test_id("sound-card").filter(has_text=name)).to_be_visible()
+
+
+def not_staff(live_app, email: str) -> None:
+    # The app's first account becomes staff; these tests are about everybody else.
+    live_app.shell(f"from accounts.models import User; User.objects.filter(email='{email}').update(is_staff=False)")
+
+
+def card(page: Page, name: str):
+    return page.get_by_test_id("sound-card").filter(has_text=name)
+
+
+def open_menu(page: Page, name: str) -> None:
+    card(page, name).get_by_test_id("queue-menu").click()
+
+
+def toast(page: Page, text: str):
+    return page.locator(".toast").filter(has_text=text)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_hotkey_plays_its_sound_and_question_mark_lists_every_shortcut(new_context, live_app, tmp_path, width):
+    page = new_context(viewport={"width": width, "height": 800}).new_page()
+    email = unique_email("keys")
+    sign_up(page, email)
+    not_staff(live_app, email)
+    suffix = f"{width}x{os.getpid()}"
+    horn, bell = f"Keyhorn{suffix}", f"Keybell{suffix}"
+    upload(page, tmp_path, [horn, bell])
+
+    open_menu(page, horn)
+    card(page, horn).get_by_test_id("hotkey-input").fill("h")
+    card(page, horn).get_by_test_id("hotkey-bind").click()
+    expect(toast(page, f"Press H on the Soundboard to play “{horn}”")).to_be_visible()
+    open_menu(page, bell)
+    card(page, bell).get_by_test_id("hotkey-input").fill("H")
+    card(page, bell).get_by_test_id("hotkey-bind").click()
+    expect(toast(page, f"“h” already plays “{horn}”")).to_be_visible()
+    card(page, bell).get_by_test_id("hotkey-input").fill("!")
+    card(page, bell).get_by_test_id("hotkey-bind").click()
+    expect(toast(page, "Hotkeys are one key each: 1 to 9 or a to z.")).to_be_visible()
+    page.keyboard.press("Escape")  # closes the menu
+
+    # Typing in the search box is typing, not playing.
+    credits = page.get_by_test_id("credit-balance")
+    before = int(credits.inner_text())
+    page.get_by_test_id("search").fill("h")
+    page.get_by_test_id("search").press("h")
+    page.get_by_test_id("search").fill("")
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    expect(credits).to_have_text(str(before))
+    page.keyboard.press("h")
+    expect(toast(page, f"Playing “{horn}”")).to_be_visible()
+    expect(credits).to_have_text(str(before - 1))
+
+    page.keyboard.press("?")
+    dialog = page.get_by_test_id("shortcuts-dialog")
+    expect(dialog).to_be_visible()
+    for words in ("Search sounds", "Stop every sound", "Play or pause the music", horn):
+        expect(dialog).to_contain_text(words)
+    box = dialog.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width  # fits the screen
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+
+    # The key survives a reload (kept on the server), shows on its card, and unbinding frees it.
+    page.reload()
+    expect(card(page, horn).locator(".sound-card__key")).to_have_text("H")
+    page.get_by_test_id("open-shortcuts").click()
+    dialog.get_by_role("button", name=f"Unbind H from {horn}").click()
+    expect(toast(page, f"H no longer plays “{horn}”")).to_be_visible()
+    expect(dialog.get_by_test_id("hotkey")).to_have_count(0)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_play_next_and_add_to_queue_show_on_the_player_page_and_reorder(new_context, live_app, tmp_path, width):
+    page = new_context(viewport={"width": width, "height": 800}, has_touch=width < 500).new_page()
+    email = unique_email("queue")
+    sign_up(page, email)
+    not_staff(live_app, email)
+    suffix = f"{width}x{os.getpid()}"
+    long, first, second = f"Qlong{suffix}", f"Qfirst{suffix}", f"Qsecond{suffix}"
+    upload(page, tmp_path, [long, first, second], seconds=8.0)
+    live_app.shell("from player.models import QueueItem; QueueItem.objects.all().delete()")
+    page.goto("/player/")
+    if page.get_by_test_id("player-bar").get_attribute("data-status") != "stopped":
+        page.get_by_role("button", name="Pause").click()
+    page.goto("/")
+
+    credits = page.get_by_test_id("credit-balance")
+    before = int(credits.inner_text())
+    open_menu(page, long)
+    card(page, long).get_by_test_id("play-next").click()
+    expect(toast(page, f"“{long}” is playing now")).to_be_visible()  # the player was not playing: it starts
+    expect(page.get_by_test_id("player-track")).to_have_text(long)
+    for name in (first, second):
+        open_menu(page, name)
+        card(page, name).get_by_test_id("add-to-queue").click()
+        expect(toast(page, f"“{name}” is number")).to_be_visible()
+    expect(credits).to_have_text(str(before - 3))
+    expect(page.get_by_test_id("player-up-next")).to_contain_text(f"Up next: {first}")
+
+    page.goto("/player/")
+    items = page.get_by_test_id("queue-item")
+    expect(items).to_have_count(2)
+    expect(items.nth(0)).to_contain_text(first)
+    page.get_by_role("button", name=f"Move {second} up").click()
+    expect(items.nth(0)).to_contain_text(second)
+    expect(page.get_by_test_id("player-up-next")).to_contain_text(f"Up next: {second}")
+
+    # Dragging puts it back: a mouse on desktop, a finger on the handle on a phone.
+    if width < 500:
+        handle = items.nth(1).locator("[data-drag-handle]")
+        start, target = handle.bounding_box(), items.nth(0).bounding_box()
+        assert start is not None and target is not None
+        x, y = start["x"] + start["width"] / 2, start["y"] + start["height"] / 2
+        page.evaluate(
+            """([x, y, ty]) => {
+                const handle = document.elementFromPoint(x, y);
+                const opts = (cy) => ({bubbles: true, pointerId: 7, pointerType: "touch", clientX: x, clientY: cy});
+                handle.dispatchEvent(new PointerEvent("pointerdown", opts(y)));
+                handle.dispatchEvent(new PointerEvent("pointermove", opts(ty)));
+                handle.dispatchEvent(new PointerEvent("pointerup", opts(ty)));
+            }""",
+            [x, y, target["y"] + 4],
+        )
+    else:
+        items.nth(1).drag_to(items.nth(0), target_position={"x": 20, "y": 4})
+    expect(items.nth(0)).to_contain_text(first)
+    page.reload()
+    expect(items.nth(0)).to_contain_text(first)  # stored, not just moved on the page
+
+    items.filter(has_text=second).get_by_test_id("queue-remove").click()
+    expect(items).to_have_count(1)
+    page.get_by_test_id("player-toggle").click()  # pause the shared player for the next tests
+    expect(page.get_by_test_id("player-bar")).to_have_attribute("data-status", "paused")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_quiet_hours_show_a_banner_and_refuse_plays_without_charging(new_context, live_app, tmp_path, width):
+    page = new_context(viewport={"width": width, "height": 800}).new_page()
+    email = unique_email("quiet")
+    sign_up(page, email)
+    not_staff(live_app, email)
+    name = f"Qhush{width}x{os.getpid()}"
+    upload(page, tmp_path, [name])
+    live_app.shell(
+        "from datetime import time; from django.utils import timezone; from player.models import QuietWindow\n"
+        "QuietWindow.objects.create(day=timezone.localtime().weekday(), start=time(0), end=time(0), note='Exams')"
+    )
+    try:
+        page.reload()
+        banner = page.get_by_test_id("quiet-banner")
+        expect(banner).to_contain_text(re.compile(r"Quiet hours until \w+ 00:00"))
+        expect(banner).to_contain_text("Exams")
+        credits = page.get_by_test_id("credit-balance")
+        before = credits.inner_text()
+        card(page, name).get_by_test_id("play").click()
+        expect(toast(page, "Quiet hours: sounds and music are off until")).to_be_visible()
+        expect(credits).to_have_text(before)
+        page.goto("/player/")
+        expect(page.get_by_test_id("quiet-banner")).to_be_visible()
+    finally:
+        live_app.shell("from player.models import QuietWindow; QuietWindow.objects.all().delete()")
+
+
+def test_phones_get_pads_by_default_and_the_choice_is_remembered(new_context, live_app, tmp_path):
+    page = new_context(viewport={"width": 375, "height": 800}).new_page()
+    sign_up(page, unique_email("pads"))
+    name = f"Qpad{os.getpid()}"
+    upload(page, tmp_path, [name])
+    pad = card(page, name).bounding_box()
+    assert pad is not None
+    assert abs(pad["width"] - pad["height"]) < 2  # square
+    assert pad["width"] < 375 / 2.5  # three or more across
+    page.get_by_test_id("view-grid").click()
+    expect(page.locator("[data-library]")).to_have_attribute("data-view", "grid")
+    page.reload()
+    expect(page.locator("[data-library]")).to_have_attribute("data-view", "grid")
+    wide = card(page, name).bounding_box()
+    assert wide is not None and wide["width"] > pad["width"]
+    desktop = new_context(viewport={"width": 1280, "height": 800}).new_page()
+    desktop.context.add_cookies(page.context.cookies())
+    desktop.goto("/")
+    expect(desktop.locator("[data-library]")).to_have_attribute("data-view", "grid")  # per person, not per device
+    desktop.get_by_test_id("view-pad").click()
+    expect(desktop.locator("[data-library]")).to_have_attribute("data-view", "pad")
+    big = card(desktop, name).bounding_box()
+    assert big is not None and abs(big["width"] - big["height"]) < 2
