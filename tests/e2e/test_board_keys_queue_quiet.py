@@ -83,7 +83,9 @@ def test_a_hotkey_plays_its_sound_and_question_mark_lists_every_shortcut(new_con
     for words in ("Search sounds", "Stop every sound", "Play or pause the music", horn):
         expect(dialog).to_contain_text(words)
     box = dialog.bounding_box()
-    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width  # fits the screen
+    assert box is not None
+    assert box["x"] >= 0
+    assert box["x"] + box["width"] <= width
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
 
@@ -136,7 +138,8 @@ def test_play_next_and_add_to_queue_show_on_the_player_page_and_reorder(new_cont
     if width < 500:
         handle = items.nth(1).locator("[data-drag-handle]")
         start, target = handle.bounding_box(), items.nth(0).bounding_box()
-        assert start is not None and target is not None
+        assert start is not None
+        assert target is not None
         x, y = start["x"] + start["width"] / 2, start["y"] + start["height"] / 2
         page.evaluate(
             """([x, y, ty]) => {
@@ -202,7 +205,8 @@ def test_phones_get_pads_by_default_and_the_choice_is_remembered(new_context, li
     page.reload()
     expect(page.locator("[data-library]")).to_have_attribute("data-view", "grid")
     wide = card(page, name).bounding_box()
-    assert wide is not None and wide["width"] > pad["width"]
+    assert wide is not None
+    assert wide["width"] > pad["width"]
     desktop = new_context(viewport={"width": 1280, "height": 800}).new_page()
     desktop.context.add_cookies(page.context.cookies())
     desktop.goto("/")
@@ -210,4 +214,5 @@ def test_phones_get_pads_by_default_and_the_choice_is_remembered(new_context, li
     desktop.get_by_test_id("view-pad").click()
     expect(desktop.locator("[data-library]")).to_have_attribute("data-view", "pad")
     big = card(desktop, name).bounding_box()
-    assert big is not None and abs(big["width"] - big["height"]) < 2
+    assert big is not None
+    assert abs(big["width"] - big["height"]) < 2
