@@ -138,3 +138,65 @@ def test_the_phone_menu_opens_without_javascript(new_context, live_app):
     expect(bare.locator("#sidebar")).to_be_in_viewport()
     bare.get_by_role("link", name="Credits").click()
     bare.wait_for_url("**/credits/")
+
+
+def test_menus_and_toasts_stay_clear_of_targets_and_the_board_follows_changes(new_context, live_app, tmp_path):
+    size = {"width": 1280, "height": 720}
+    owner = new_context(viewport=size).new_page()
+    sign_up(owner, unique_email("owner"))
+    upload(owner, [media.tone(tmp_path / f"Row sound {i}.wav", 0.4, freq=300 + 40 * i) for i in range(3)])
+    watcher = new_context(viewport=size).new_page()
+    sign_up(watcher, unique_email("watcher"))
+    card = watcher.get_by_test_id("sound-card").filter(has_text="Row sound 2")
+    expect(card).to_be_visible()
+
+    # The owner deletes a sound: the other board drops it by itself, no "refresh" link to press.
+    mine = owner.get_by_test_id("sound-card").filter(has_text="Row sound 2")
+    mine.scroll_into_view_if_needed()
+    mine.get_by_test_id("manage-sound").click()
+    owner.once("dialog", lambda dialog: dialog.accept())
+    mine.get_by_test_id("delete-sound").click()
+    expect(card).to_have_count(0)
+
+    # A card's menu near the player bar opens upwards, above the bar.
+    last = owner.get_by_test_id("sound-card").filter(has_text="Row sound 1")
+    last.scroll_into_view_if_needed()
+    owner.evaluate("window.scrollTo(0, 0)")
+    box = last.bounding_box()
+    assert box is not None
+    bar = owner.get_by_test_id("player-bar").bounding_box()
+    assert bar is not None
+    owner.set_viewport_size({"width": 1280, "height": int(box["y"] + box["height"] + bar["height"] + 20)})
+    last.get_by_test_id("manage-sound").click()
+    panel = last.locator(".menu--up .menu__panel")
+    expect(panel).to_be_visible()
+    panel_box = panel.bounding_box()
+    bar = owner.get_by_test_id("player-bar").bounding_box()
+    assert panel_box is not None
+    assert bar is not None
+    assert panel_box["y"] + panel_box["height"] <= bar["y"]
+    owner.keyboard.press("Escape")
+
+    # A toast never lies over a card.
+    owner.get_by_test_id("stop-all").click()
+    toast = owner.locator(".toast").first
+    expect(toast).to_be_visible()
+    toast_box = toast.bounding_box()
+    assert toast_box is not None
+    for i in range(owner.get_by_test_id("sound-card").count()):
+        other = owner.get_by_test_id("sound-card").nth(i).bounding_box()
+        assert other is not None
+        overlaps = not (
+            toast_box["x"] + toast_box["width"] <= other["x"]
+            or other["x"] + other["width"] <= toast_box["x"]
+            or toast_box["y"] + toast_box["height"] <= other["y"]
+            or other["y"] + other["height"] <= toast_box["y"]
+        )
+        assert not overlaps
+
+    # The app's theme and the Django admin's are kept apart.
+    owner.evaluate("localStorage.setItem('theme', 'auto')")  # what the admin writes
+    owner.reload()
+    owner.locator("[data-theme-toggle]").first.click()
+    assert owner.evaluate("localStorage.getItem('theme')") == "auto"
+    assert owner.evaluate("localStorage.getItem('soundboard-theme')") in ("light", "dark")
