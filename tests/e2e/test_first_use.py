@@ -145,6 +145,7 @@ def test_menus_and_toasts_stay_clear_of_targets_and_the_board_follows_changes(ne
     owner = new_context(viewport=size).new_page()
     sign_up(owner, unique_email("owner"))
     upload(owner, [media.tone(tmp_path / f"Row sound {i}.wav", 0.4, freq=300 + 40 * i) for i in range(3)])
+    expect(owner.get_by_test_id("sound-card").filter(has_text="Row sound 2")).to_be_visible()
     watcher = new_context(viewport=size).new_page()
     sign_up(watcher, unique_email("watcher"))
     card = watcher.get_by_test_id("sound-card").filter(has_text="Row sound 2")
@@ -157,6 +158,7 @@ def test_menus_and_toasts_stay_clear_of_targets_and_the_board_follows_changes(ne
     owner.once("dialog", lambda dialog: dialog.accept())
     mine.get_by_test_id("delete-sound").click()
     expect(card).to_have_count(0)
+    expect(mine).to_have_count(0)  # the owner's board re-read its list too
 
     # A card's menu near the player bar opens upwards, above the bar.
     last = owner.get_by_test_id("sound-card").filter(has_text="Row sound 1")
