@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ["foundation", "sounds", "play", "player", "dashboard", "extraction", "cluster"]
+BENCHES = ["foundation", "sounds", "board", "play", "player", "dashboard", "extraction", "cluster"]
 
 
 def main() -> None:

@@ -79,7 +79,6 @@ def library_page(request: AuthedRequest) -> dict[str, object]:
         "now": timezone.now(),
         "total": paginator.count,
         "type_choices": SoundType.choices,
-        "tag_choices": browse.tags_in_use(),
         "sort_choices": Sort.choices,
         "library_empty": paginator.count == 0 and not filters.narrowed,
         "queue_cost": settings.CREDIT_COST_PLAYER,
@@ -135,6 +134,7 @@ def library(request: AuthedRequest) -> HttpResponse:
         # The infinite-scroll sentinel asks for the next cards only; filters replace the whole result block.
         partial = "page" if LibraryFilterForm(request.GET).values()["more"] else "results"
         return render(request, f"sounds/library.html#{partial}", context)
+    context["tag_choices"] = browse.tags_in_use()  # the filter form's chips: the full page only, not the partials
     context["upload_form"] = UploadForm()
     context["show_hint"] = not request.session.get(HINT_SEEN)
     context["board_view"] = board.view_of(request.user)
