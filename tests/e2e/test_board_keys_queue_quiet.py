@@ -51,6 +51,17 @@ def open_menu(page: Page, name: str) -> None:
     card(page, name).get_by_test_id("queue-menu").click()
 
 
+def box_of(locator) -> dict[str, float]:
+    """Its box once it is on screen (a live update may be swapping the card at that moment)."""
+    expect(locator).to_be_visible()
+    for _ in range(50):
+        found = locator.bounding_box()
+        if found is not None:
+            return dict(found)
+        locator.page.wait_for_timeout(100)
+    raise AssertionError("never on screen")
+
+
 def toast(page: Page, text: str):
     return page.locator(".toast").filter(has_text=text)
 
@@ -111,7 +122,7 @@ def test_a_hotkey_plays_its_sound_and_question_mark_lists_every_shortcut(new_con
     expect(dialog.get_by_test_id("hotkey")).to_have_count(0)
 
 
-@pytest.mark.parametrize("width", [pytest.param(1280, id="desktop")])
+@pytest.mark.parametrize("width", WIDTHS)
 def test_play_next_and_add_to_queue_show_on_the_player_page_and_reorder(new_context, live_app, tmp_path, width):
     page = new_context(viewport={"width": width, "height": 800}, has_touch=width < 500).new_page()
     email = unique_email("queue")
@@ -204,16 +215,14 @@ def test_phones_get_pads_by_default_and_the_choice_is_remembered(new_context, li
     sign_up(page, unique_email("pads"))
     name = f"Qpad{os.getpid()}"
     upload(page, tmp_path, [name], name)
-    pad = card(page, name).bounding_box()
-    assert pad is not None
+    pad = box_of(card(page, name))
     assert abs(pad["width"] - pad["height"]) < 2  # square
     assert pad["width"] < 375 / 2.5  # three or more across
     page.get_by_test_id("view-grid").click()
     expect(page.locator("[data-library]")).to_have_attribute("data-view", "grid")
     page.reload()
     expect(page.locator("[data-library]")).to_have_attribute("data-view", "grid")
-    wide = card(page, name).bounding_box()
-    assert wide is not None
+    wide = box_of(card(page, name))
     assert wide["width"] > pad["width"]
     desktop = new_context(viewport={"width": 1280, "height": 800}).new_page()
     desktop.context.add_cookies(page.context.cookies())
@@ -221,6 +230,5 @@ def test_phones_get_pads_by_default_and_the_choice_is_remembered(new_context, li
     expect(desktop.locator("[data-library]")).to_have_attribute("data-view", "grid")  # per person, not per device
     desktop.get_by_test_id("view-pad").click()
     expect(desktop.locator("[data-library]")).to_have_attribute("data-view", "pad")
-    big = card(desktop, name).bounding_box()
-    assert big is not None
+    big = box_of(card(desktop, name))
     assert abs(big["width"] - big["height"]) < 2
