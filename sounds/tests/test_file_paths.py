@@ -45,7 +45,8 @@ def test_the_admin_cannot_point_a_sound_at_another_file(admin_client, horn, secr
     assert 'name="thumbnail"' not in page
     response = admin_client.post(
         url,
-        {"type": "SDB", "name": "Horn", "play_count": 0, "filename": "../../../.env", "thumbnail": "../../../.env"},
+        {"type": "SDB", "name": "Horn", "play_count": 0, "volume": 100, "cooldown_s": 0}
+        | {"filename": "../../../.env", "thumbnail": "../../../.env"},
     )
     assert response.status_code == 302
     horn.refresh_from_db()
