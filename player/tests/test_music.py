@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import audioop
+import json
 import wave
 
 import pytest
@@ -13,7 +14,7 @@ from accounts.models import User
 from accounts.tests.factories import UserFactory
 from conftest import start_player, stop_player
 from credits.models import CreditAction, CreditTransaction
-from live.tests.sockets import connect, receive_until
+from live.tests.sockets import connect, connect_events, receive_until
 from playlists import services as playlists
 from sounds.models import Sound, SoundPlayed
 from sounds.scanner import scan
@@ -77,14 +78,19 @@ async def test_continuous_mode_plays_three_tracks_in_order_then_stops(player_pro
 async def test_loop_one_repeats_the_track(player_process, sdb):
     user = await sync_to_async(UserFactory.create)()
     playlist = await sync_to_async(make_playlist)(user, sdb, [("again", 0.5, 440)])
-    ws, _ = await connect(user)
+    # The page's feed leaves out the music player's tracks; the JSON events carry every start.
+    ws, connected, _ = await connect_events(user=user)
+    assert connected
     client = Client()
     await sync_to_async(client.force_login)(user)
     await sync_to_async(api)(client, "playlist", {"playlist_id": playlist.pk})
     assert (await sync_to_async(api)(client, "mode", {"mode": "loop_one"})).json()["mode"] == "loop_one"
     assert (await sync_to_async(api)(client, "play")).status_code == 200
-    await receive_until(ws, 'played <span class="recent__sound">Again', timeout=10)
-    await receive_until(ws, 'played <span class="recent__sound">Again', timeout=10)
+    for _ in range(2):
+        while True:
+            event = json.loads(await receive_until(ws, '"sound_played"', timeout=10))
+            if event["event"] == "sound_played" and event["data"]["sound"]["name"] == "Again":
+                break
     assert (await sync_to_async(api)(client, "stop")).json()["status"] == "stopped"
     assert len(music_wavs(player_process, "Again")) >= 2
     await ws.disconnect()
@@ -105,7 +111,7 @@ async def test_the_music_ducks_while_a_clip_plays(player_process, sdb, settings)
     await sync_to_async(api)(client, "play")
     await receive_until(ws, 'data-testid="player-position">1.', timeout=10)  # a second of music first
     assert (await sync_to_async(client.post)(f"/api/v1/sounds/play/{clip.pk}")).status_code == 200
-    await receive_until(ws, "· ducked", timeout=5)
+    await receive_until(ws, "· quieter while a sound plays", timeout=5)
     await receive_until(ws, 'data-status="stopped"', timeout=15)
     levels = rms_windows(music_wavs(player_process, "Bed")[-1])[1:-1]
     loud, quiet = max(levels), min(levels)
