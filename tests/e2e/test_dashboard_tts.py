@@ -21,7 +21,7 @@ def test_create_a_tts_sound_play_it_and_filter_the_dashboard(new_context):
 
     page.goto("/?types=TTS&q=stand-up")
     card = page.get_by_test_id("sound-card").filter(has_text="Stand-up in five minutes")
-    expect(card).to_contain_text("TTS")
+    expect(card).to_contain_text("Text to speech")  # where it came from, in words
     card.get_by_test_id("play").click()
     expect(page.locator(".toast").filter(has_text="Playing “Stand-up in five minutes”")).to_be_visible()
 
