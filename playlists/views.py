@@ -31,8 +31,10 @@ def _editable(request: AuthedRequest, playlist_id: int) -> Playlist:
     return playlist
 
 
-def _detail_context(request: AuthedRequest, playlist: Playlist) -> dict[str, object]:
+def _detail_context(request: AuthedRequest, playlist: Playlist, *, items_only: bool = False) -> dict[str, object]:
     return {
+        # The items part alone (htmx) also carries the play button, out of band: it is enabled only with items.
+        "items_only": items_only,
         "playlist": playlist,
         "items": playlist.items.select_related("sound"),
         "total_ms": playlist.total_duration(),
@@ -43,7 +45,7 @@ def _detail_context(request: AuthedRequest, playlist: Playlist) -> dict[str, obj
 
 def _items_response(request: AuthedRequest, playlist: Playlist, toast: str = "") -> HttpResponse:
     if request.htmx:
-        response = render(request, "playlists/detail.html#items", _detail_context(request, playlist))
+        response = render(request, "playlists/detail.html#items", _detail_context(request, playlist, items_only=True))
         return add_toast(response, toast) if toast else response
     if toast:
         messages.success(request, toast)
@@ -74,7 +76,7 @@ def playlist_list(request: AuthedRequest) -> HttpResponse:
 def detail(request: AuthedRequest, playlist_id: int) -> HttpResponse:
     playlist = get_object_or_404(Playlist, pk=playlist_id)
     if request.htmx and DetailPartForm(request.GET).wanted() == "items":
-        return render(request, "playlists/detail.html#items", _detail_context(request, playlist))
+        return render(request, "playlists/detail.html#items", _detail_context(request, playlist, items_only=True))
     return render(request, "playlists/detail.html", _detail_context(request, playlist))
 
 
