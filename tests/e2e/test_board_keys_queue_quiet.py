@@ -156,6 +156,8 @@ def test_play_next_and_add_to_queue_show_on_the_player_page_and_reorder(new_cont
     # Dragging puts it back: a mouse on desktop, a finger on the handle on a phone.
     if width < 500:
         handle = items.nth(1).locator("[data-drag-handle]")
+        # The list is redrawn by the live update of the move above: wait for the new one before measuring.
+        expect(handle).to_be_visible()
         start, target = handle.bounding_box(), items.nth(0).bounding_box()
         assert start is not None
         assert target is not None
