@@ -35,15 +35,17 @@ def debits(user: User) -> int:
     return CreditTransaction.objects.filter(user=user, action=CreditAction.VLC_PLAY_SOUND).count()
 
 
-def rendered(player_process, before: int, seconds: float) -> Path:
-    """The WAV of the next playback, once libvlc has written all of it."""
+def rendered(player_process, before: set[Path], seconds: float) -> Path:
+    """The WAV of the next playback (the file not in `before`: names sort by second, then by a random id, so two
+    plays within one second can sort either way), once libvlc has written all of it."""
     deadline = time.monotonic() + 15
     while True:
-        wavs = player_process.wavs()
-        if len(wavs) > before:
-            with wave.open(str(wavs[before])) as w:
+        new = set(player_process.wavs()) - before
+        if new:
+            (path,) = new
+            with wave.open(str(path)) as w:
                 if w.getnframes() >= 0.95 * seconds * w.getframerate():
-                    return wavs[before]
+                    return path
         assert time.monotonic() < deadline, "the playback was never rendered"
         time.sleep(0.05)
 
@@ -66,7 +68,7 @@ def test_a_sounds_volume_is_what_the_room_hears(player_process, tone, authed_cli
     levels = {}
     for volume in (100, 50, 200):
         Sound.objects.filter(pk=tone.pk).update(volume=volume)
-        before = len(player_process.wavs())
+        before = set(player_process.wavs())
         assert authed_client.post(f"/api/v1/sounds/play/{tone.pk}").status_code == 200
         levels[volume] = rms_db(rendered(player_process, before, 1.0))
     assert levels[50] - levels[100] == pytest.approx(-6.02, abs=0.5)
