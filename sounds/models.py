@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 
+from core.claims import Claims
 from sounds.paths import is_contained
 from sounds.tags import Tag
 
@@ -51,6 +52,25 @@ class JobState(models.TextChoices):
     PROCESSING = "processing", "Working"
     DONE = "done", "Done"
     FAILED = "failed", "Failed"
+
+
+def library_claims[M: models.Model](
+    model: type[M], *, prefix: str = "", stamp_updated_at: bool = True, claimable: Q | None = None
+) -> Claims[M]:
+    """The claim rules every library job (normalization, TTS, scan) shares: JobState and the SOUNDS_JOB_* settings."""
+    return Claims(
+        model=model,
+        pending=JobState.PENDING,
+        processing=JobState.PROCESSING,
+        failed=JobState.FAILED,
+        finished=(JobState.DONE, JobState.FAILED),
+        max_attempts_setting="SOUNDS_JOB_MAX_ATTEMPTS",
+        takeover_after_setting="SOUNDS_JOB_TAKEOVER_AFTER_S",
+        heartbeat_setting="SOUNDS_JOB_HEARTBEAT_S",
+        prefix=prefix,
+        stamp_updated_at=stamp_updated_at,
+        claimable=claimable if claimable is not None else Q(),
+    )
 
 
 ACTIVE = (JobState.PENDING, JobState.PROCESSING)

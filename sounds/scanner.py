@@ -23,7 +23,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from core import jobs
-from core.claims import Claims, Lost, Outcome, new_token
+from core.claims import Lost, Outcome, new_token
 from core.errors import UserError
 from sounds import audio
 from sounds.models import (
@@ -33,6 +33,7 @@ from sounds.models import (
     Sound,
     SoundType,
     humanize,
+    library_claims,
     originals_dir,
     validate_relative_name,
 )
@@ -126,17 +127,7 @@ def _scan_all(row: Scan, *, dry_run: bool, progress: Progress | None) -> ScanRes
 
 # --- One scan at a time, as a claimed row ----------------------------------------------------------------------
 # A scan is a claimed job (core.claims) that also holds the one active place while it waits or runs.
-CLAIMS = Claims(
-    model=Scan,
-    pending=JobState.PENDING,
-    processing=JobState.PROCESSING,
-    failed=JobState.FAILED,
-    finished=(JobState.DONE, JobState.FAILED),
-    max_attempts_setting="SOUNDS_JOB_MAX_ATTEMPTS",
-    takeover_after_setting="SOUNDS_JOB_TAKEOVER_AFTER_S",
-    heartbeat_setting="SOUNDS_JOB_HEARTBEAT_S",
-    claimable=Q(active=True),
-)
+CLAIMS = library_claims(Scan, claimable=Q(active=True))
 GIVE_UP_SCAN = "The scan stopped half-way (its worker went quiet); start another."
 QUEUE_DOWN = "The scan could not be queued (the task queue is unreachable); try again shortly."
 

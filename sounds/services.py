@@ -19,13 +19,23 @@ from django.utils import timezone
 import ratelimits
 from accounts.models import User
 from core import jobs
-from core.claims import Claims, Lost, Outcome
+from core.claims import Lost, Outcome
 from core.errors import UserError
 from live import contexts, events
 from sounds import audio, faces, normalizer, progress
 from sounds import tags as tagging
 from sounds.live import sound_changed
-from sounds.models import MAX_COOLDOWN_S, MAX_VOLUME, JobState, Sound, SoundPlayed, clean_name, inside, normalized_dir
+from sounds.models import (
+    MAX_COOLDOWN_S,
+    MAX_VOLUME,
+    JobState,
+    Sound,
+    SoundPlayed,
+    clean_name,
+    inside,
+    library_claims,
+    normalized_dir,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -69,15 +79,8 @@ def reopen_normalization(sound_ids: list[int], *, force: bool) -> None:
 
 
 # A sound's normalization is a claimed job (core.claims) kept in the sound's own row.
-CLAIMS = Claims(
-    model=Sound,
-    pending=JobState.PENDING,
-    processing=JobState.PROCESSING,
-    failed=JobState.FAILED,
-    finished=(JobState.DONE, JobState.FAILED),
-    max_attempts_setting="SOUNDS_JOB_MAX_ATTEMPTS",
-    takeover_after_setting="SOUNDS_JOB_TAKEOVER_AFTER_S",
-    heartbeat_setting="SOUNDS_JOB_HEARTBEAT_S",
+CLAIMS = library_claims(
+    Sound,
     prefix="normalization_",
     stamp_updated_at=False,  # a sound's `updated_at` says when its data changed, not its job
 )

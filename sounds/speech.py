@@ -18,13 +18,24 @@ from django.utils.text import slugify
 import ratelimits
 from accounts.models import User
 from core import jobs
-from core.claims import Claims, Lost, Outcome
+from core.claims import Lost, Outcome
 from credits import services as credits
 from credits.models import CreditAction, CreditTransaction
 from live import events
 from live.contexts import LibraryChanged, Toast
 from sounds import audio, tts
-from sounds.models import ACTIVE, JobState, Sound, SoundType, TtsJob, clean_name, humanize, inside, originals_dir
+from sounds.models import (
+    ACTIVE,
+    JobState,
+    Sound,
+    SoundType,
+    TtsJob,
+    clean_name,
+    humanize,
+    inside,
+    library_claims,
+    originals_dir,
+)
 from sounds.services import normalize_sound
 
 logger = logging.getLogger(__name__)
@@ -127,16 +138,7 @@ def create_tts_sound(
 
 
 # --- Claims -----------------------------------------------------------------------------------------------
-CLAIMS = Claims(
-    model=TtsJob,
-    pending=JobState.PENDING,
-    processing=JobState.PROCESSING,
-    failed=JobState.FAILED,
-    finished=(JobState.DONE, JobState.FAILED),
-    max_attempts_setting="SOUNDS_JOB_MAX_ATTEMPTS",
-    takeover_after_setting="SOUNDS_JOB_TAKEOVER_AFTER_S",
-    heartbeat_setting="SOUNDS_JOB_HEARTBEAT_S",
-)
+CLAIMS = library_claims(TtsJob)
 
 
 def claim(job_id: int) -> TtsJob | Outcome:
