@@ -133,3 +133,14 @@ def test_the_page_offers_the_sorts_the_api_accepts(authed_client):
     assert accepted == Sort.values
     for value in accepted:
         assert f'<option value="{value}"' in page
+
+
+def test_the_random_button_says_its_cost_once_on_the_page_and_in_a_search(authed_client):
+    SoundFactory.create(name="Horn")
+    for html in (
+        authed_client.get("/").content.decode(),
+        authed_client.get("/?q=horn", HTTP_HX_REQUEST="true").content.decode(),
+    ):
+        button = re.search(r'data-testid="play-random"[^>]*>([^<]*)<', html)
+        assert button is not None
+        assert button[1].strip() == "Random · 1 credit"
