@@ -11,7 +11,7 @@ setup:
 run: setup
 	@bash scripts/run.sh
 
-## Lint, type-check and run every test, browser tests included.
+## Lint, type-check and run the test suite, browser tests included (CI adds the chaos and cluster tests).
 test: setup lint pytest
 
 lint:
@@ -21,8 +21,9 @@ lint:
 	$(UV) lint-imports
 	$(UV) python scripts/check_cycles.py
 
+# The chaos tests (processes killed mid-work, ~5 minutes) and the cluster tests run in CI (`.ci/run`).
 pytest:
-	$(UV) pytest -m "not cluster"
+	$(UV) pytest -m "not cluster and not chaos"
 
 ## Print the benchmark figures the issues ask for.
 bench: setup

@@ -24,6 +24,7 @@ from accounts.models import Plan, User
 from accounts.plans import seed_plans
 from accounts.tests.factories import UserFactory
 from player.client import heartbeat
+from player.protocol import DEFAULT_ROOM
 from soundboard.celery import app
 
 
@@ -173,17 +174,23 @@ class PlayerProcess:
     proc: subprocess.Popen[bytes]
     log_path: Path
     sounds_root: Path
+    room: str = DEFAULT_ROOM
+
+    def restart(self) -> None:
+        self.proc = start_player(self.output_dir, self.log_path, self.sounds_root, self.room)
 
     def wavs(self) -> list[Path]:
         return sorted(self.output_dir.glob("*.wav"))
 
 
-def start_player(output_dir: Path, log_path: Path, sounds_root: Path) -> subprocess.Popen[bytes]:
-
+def start_player(
+    output_dir: Path, log_path: Path, sounds_root: Path, room: str = DEFAULT_ROOM
+) -> subprocess.Popen[bytes]:
+    """`manage.py run_player --room ROOM` rendering to `output_dir`, once its heartbeat says it is ready."""
     output_dir.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "manage.py", "run_player", "--output", f"file:{output_dir}"],
+            [sys.executable, "manage.py", "run_player", "--room", room, "--output", f"file:{output_dir}"],
             cwd=Path(__file__).parent,
             env=subprocess_env(SOUNDS_ROOT=str(sounds_root)),
             stdout=log,
@@ -193,7 +200,7 @@ def start_player(output_dir: Path, log_path: Path, sounds_root: Path) -> subproc
     # ready sooner is used at once (this bounds only how long a broken start is waited for).
     deadline = time.monotonic() + 90
     # This process's own heartbeat says it is ready (a killed predecessor's lingers until it expires).
-    while (beat := heartbeat()) is None or beat.pid != proc.pid:
+    while (beat := heartbeat(room)) is None or beat.pid != proc.pid:
         if proc.poll() is not None or time.monotonic() > deadline:
             stop_player(proc)  # a player left running keeps the test database open for the next session
             raise RuntimeError(f"The player did not start:\n{log_path.read_text()}")

@@ -21,6 +21,7 @@ from accounts.api import router as accounts_router
 from accounts.models import ApiToken, User
 from api import errors
 from board.api import router as board_router
+from core import timing
 from core.errors import UserError
 from credits.api import router as credits_router
 from dashboard.api import router as dashboard_router
@@ -29,6 +30,7 @@ from extraction.api import router as extraction_router
 from live.api import router as socket_router
 from player.api import quiet_router
 from player.api import router as player_router
+from player.rooms_api import router as rooms_router
 from playlists.api import router as playlists_router
 from sounds.api import files_router, tags_router
 from sounds.api import router as sounds_router
@@ -46,6 +48,7 @@ class BearerTokenAuth(HttpBearer):
         # (DELETE /auth/token revokes it).
         request.user = found.user
         setattr(request, API_TOKEN_ATTRIBUTE, found)
+        timing.mark("auth")
         return found.user
 
 
@@ -64,6 +67,7 @@ class CsrfSessionAuth(SessionAuth):
     def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
         user = request.user
         if user.is_authenticated and user.is_active:
+            timing.mark("auth")
             return user
         return None
 
@@ -142,6 +146,7 @@ api.add_router("/files/", files_router)
 api.add_router("/credits/", credits_router)
 api.add_router("/playlists/", playlists_router)
 api.add_router("/player/", player_router)
+api.add_router("/", rooms_router)
 api.add_router("/", quiet_router)
 api.add_router("/", board_router)
 api.add_router("/dashboard/", dashboard_router)

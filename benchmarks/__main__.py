@@ -5,7 +5,10 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ["foundation", "sounds", "board", "play", "player", "dashboard", "extraction", "cluster"]
+BENCHES = [
+    "foundation", "sounds", "files", "board", "board_speed", "play", "click", "rooms", "player", "dashboard",
+    "extraction", "cluster", "crowd",
+]  # fmt: skip
 
 
 def main() -> None:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from benchmarks.harness import BENCH_REDIS_URL, ROOT, App, percentile, running_app, summary
 
-HEARTBEAT_KEY = "sb:player:heartbeat"
+HEARTBEAT_KEY = "sb:player:main:heartbeat"  # player.protocol.heartbeat_key("main")
 TONE_SECONDS = 0.3
 SEQUENTIAL_PLAYS = 200
 SEQUENTIAL_WARMUP = 10
@@ -98,16 +98,18 @@ class Player:
 
 
 @contextmanager
-def player(app: App, output: str) -> Iterator[Player]:
-    """`manage.py run_player --output OUTPUT` with the app's environment; ready once its heartbeat is in Redis."""
+def player(app: App, output: str, room: str = "main") -> Iterator[Player]:
+    """`manage.py run_player --room ROOM --output OUTPUT` with the app's environment; ready once its heartbeat
+    is in Redis."""
     import redis
 
+    key = f"sb:player:{room}:heartbeat"  # player.protocol.heartbeat_key (benchmarks import nothing of the app)
     client = redis.Redis.from_url(BENCH_REDIS_URL)
-    client.delete(HEARTBEAT_KEY)
-    log_path = app.workdir / f"player-{output.split(':')[0]}.log"
+    client.delete(key)
+    log_path = app.workdir / f"player-{room}-{output.split(':')[0]}.log"
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "manage.py", "run_player", "--output", output],
+            [sys.executable, "manage.py", "run_player", "--room", room, "--output", output],
             cwd=ROOT,
             env=app.env,
             stdout=log,
@@ -116,11 +118,12 @@ def player(app: App, output: str) -> Iterator[Player]:
     started = time.perf_counter()
     try:
         deadline = time.monotonic() + 60
-        while client.get(HEARTBEAT_KEY) is None:
+        while client.get(key) is None:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"The player did not start:\n{log_path.read_text(errors='replace')[-3000:]}")
             time.sleep(0.02)
-        print(f"player up (--output {output.split(':')[0]}) in {time.perf_counter() - started:.1f} s", flush=True)
+        up_s = time.perf_counter() - started
+        print(f"player of room {room} up (--output {output.split(':')[0]}) in {up_s:.1f} s", flush=True)
         yield Player(proc, log_path, output)
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -56,7 +56,7 @@ def _start_player(app: App) -> subprocess.Popen[bytes]:
 
     client = redis.Redis.from_url(app.env["REDIS_URL"])
     deadline = time.monotonic() + 30
-    while not client.exists("sb:player:heartbeat"):
+    while not client.exists("sb:player:main:heartbeat"):
         if time.monotonic() > deadline or proc.poll() is not None:
             raise RuntimeError("the player did not start")
         time.sleep(0.05)

@@ -48,6 +48,7 @@ class App:
     port: int
     env: dict[str, str]
     workdir: Path
+    server_pid: int = 0  # the daphne process, once started
 
     def manage(self, *args: str) -> str:
         result = subprocess.run(
@@ -110,6 +111,7 @@ def running_app(extra_env: dict[str, str] | None = None) -> Iterator[App]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    app.server_pid = server.pid
     try:
         deadline = time.monotonic() + 60
         while True:

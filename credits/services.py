@@ -49,8 +49,8 @@ class InsufficientCredits(UserError):
         super().__init__(f"Not enough credits: {label} costs {needed}, you have {balance}.", 402)
 
 
-def _notify(tx: CreditTransaction) -> None:
-    event = UserCreditsChanged(
+def _event(tx: CreditTransaction) -> UserCreditsChanged:
+    return UserCreditsChanged(
         before=tx.balance_before,
         after=tx.balance_after,
         amount=tx.amount,
@@ -58,7 +58,16 @@ def _notify(tx: CreditTransaction) -> None:
         action_label=CreditAction(tx.action).label,
         transaction_id=tx.pk,
     )
+
+
+def _notify(tx: CreditTransaction) -> None:
+    event = _event(tx)
     transaction.on_commit(lambda: events.send_to_user(tx.user_id, event))
+
+
+def announce(tx: CreditTransaction) -> None:
+    """The live event of a debit made with `announce=False` (committed): its owner's pages show the balance."""
+    events.send_to_user(tx.user_id, _event(tx))
 
 
 def _balance(user_id: int) -> int:
@@ -66,11 +75,19 @@ def _balance(user_id: int) -> int:
 
 
 def debit(
-    *, user_id: int, amount: int, action: str, metadata: dict[str, Any] | None = None, attempt: bool = False
+    *,
+    user_id: int,
+    amount: int,
+    action: str,
+    metadata: dict[str, Any] | None = None,
+    attempt: bool = False,
+    announce: bool = True,
 ) -> CreditTransaction:
     """Take `amount` credits or raise InsufficientCredits; nothing changes on failure.
 
     `attempt=True` makes the debit a pending attempt, settled later by `keep_attempt` or `refund_attempt`.
+    `announce=False` leaves its live event to the caller, who has something more urgent to send
+    first: an instant play sends the player its command, then tells the pages (`announce`) while the clip starts.
     """
     if amount < 0:
         raise ValueError("A debit amount is positive.")
@@ -93,7 +110,8 @@ def debit(
             metadata=metadata or {},
             attempt=AttemptState.PENDING if attempt else "",
         )
-        _notify(tx)
+        if announce:
+            _notify(tx)
     return tx
 
 
@@ -106,6 +124,15 @@ def keep_attempt(attempt_id: int) -> bool:
     kept = CreditTransaction.objects.filter(pk=attempt_id, attempt=AttemptState.PENDING).update(
         attempt=AttemptState.PLAYED
     )
+    return bool(kept)
+
+
+def keep_shared_attempt(attempt_id: int) -> bool:
+    """`keep_attempt` for an attempt several players share (a staff announcement in every room): pending or
+    already played → played. False only once it was refunded: then no room may go on playing it."""
+    kept = CreditTransaction.objects.filter(
+        pk=attempt_id, attempt__in=[AttemptState.PENDING, AttemptState.PLAYED]
+    ).update(attempt=AttemptState.PLAYED)
     return bool(kept)
 
 

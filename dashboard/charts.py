@@ -14,6 +14,10 @@ _ids = itertools.count(1)
 
 @dataclass(frozen=True)
 class Bar:
+    """Coordinates are rounded to tenths here, so the template prints them as they are: `floatformat` on every
+    number cost more than the rest of the page (500 calls a dashboard), and it follows the language's
+    decimal separator, which an SVG attribute must not."""
+
     label: str
     value: int
     x: float
@@ -22,6 +26,10 @@ class Bar:
     height: float
     text_x: float = 0
     text_y: float = 0
+
+    def __post_init__(self) -> None:
+        for name in ("x", "y", "width", "height", "text_x", "text_y"):
+            object.__setattr__(self, name, round(float(getattr(self, name)), 1))
 
 
 @dataclass
@@ -76,5 +84,5 @@ def bar_chart(
         chart.bars.append(bar)
         if i % label_every == 0:
             chart.labels.append(bar)
-    chart.ticks = [(top_pad + plot_h - plot_h * f, round(top * f)) for f in (0, 0.5, 1)]
+    chart.ticks = [(round(top_pad + plot_h - plot_h * f, 1), round(top * f)) for f in (0, 0.5, 1)]
     return chart

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 
 from dashboard import stats
+from player import rooms
 
 PERIOD_LABELS = {
     "today": "Today", "1_day": "Last 24 hours", "1_week": "Last 7 days", "1_month": "Last 30 days",
     "1_year": "Last year", "all_time": "All time",
 }  # fmt: skip
 TYPE_LABELS = {"all": "All types", "SDB": "Soundboard", "TTS": "Text to speech", "EXT": "Extracted"}
-DEFAULTS: dict[str, object] = {"type": "all", "period": "1_week", "limit": 10}
+DEFAULTS: dict[str, object] = {"type": "all", "period": "1_week", "limit": 10, "room": ""}  # "": every room
 LIMIT_REFUSAL = f"limit must be between {stats.LIMITS[0]} and {stats.LIMITS[1]}."
 
 
@@ -33,6 +36,14 @@ class DashboardFilterForm(forms.Form):
         required=False,
         error_messages=dict.fromkeys(("invalid", "min_value", "max_value"), LIMIT_REFUSAL),
     )
+
+    room = forms.ChoiceField(required=False, error_messages={"invalid_choice": "There is no room %(value)r."})
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The rooms as they are now (a room made after start-up is a choice at once).
+        self.room_choices: list[tuple[str, str]] = [("", "Every room"), *rooms.names().items()]
+        cast(forms.ChoiceField, self.fields["room"]).choices = self.room_choices
 
     def filters(self) -> dict[str, object]:
         """The filters to show: what was asked for, or the default view when any of it is invalid."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, TypedDict
 
 from django.conf import settings
@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.models import User
 from core.errors import UserError
 from credits.models import CreditTransaction
+from dashboard.buckets import UtcDate, UtcQuarterOfDay, local_date, offset_spans, quarter_exact
 from playlists.models import Playlist
 from sounds.models import Sound, SoundPlayed, SoundType, thumbnails_dir
 from sounds.services import PLAYS_GENERATION_KEY
@@ -129,28 +130,36 @@ def _board() -> BoardStatistics:
     }
 
 
-def _plays(*, user_id: int | None = None) -> QuerySet[SoundPlayed]:
+def _plays(*, user_id: int | None = None, room: str | None = None) -> QuerySet[SoundPlayed]:
+    """Every play, or one person's, or one room's (a room's slug: `player.rooms` checks it first)."""
     plays = SoundPlayed.objects.all()
-    return plays.filter(user_id=user_id) if user_id is not None else plays
+    plays = plays.filter(user_id=user_id) if user_id is not None else plays
+    return plays.in_room(room) if room is not None else plays
 
 
-def track_statistics(*, now: datetime | None = None, user_id: int | None = None) -> TrackStatistics:
+def track_statistics(
+    *, now: datetime | None = None, user_id: int | None = None, room: str | None = None
+) -> TrackStatistics:
     if now is None:
-        return cached("track", (user_id,), lambda: track_statistics(now=timezone.now(), user_id=user_id))
-    plays = _plays(user_id=user_id)
+        return cached(
+            "track", (user_id, room), lambda: track_statistics(now=timezone.now(), user_id=user_id, room=room)
+        )
+    plays = _plays(user_id=user_id, room=room)
     # Separate small queries, each answered from an index (played_at, source, user): one conditional
     # aggregate over the whole table would scan every row.
     periods = {name: plays.filter(played_at__gte=period_start(p, now)).count() for name, p in PERIOD_COUNTS.items()}
     by_source = {row["source"]: row["n"] for row in plays.values("source").annotate(n=Count("id")).order_by()}
-    with_user = plays.filter(user__isnull=False)
-    active = list(with_user.values("user_id").annotate(plays=Count("id")).order_by("-plays", "user_id")[:5])
+    # One pass over the user index gives both the most active and how many played at all (one row per player).
+    per_user = plays.filter(user__isnull=False).values("user_id").annotate(plays=Count("id")).order_by()
+    players = sorted(per_user, key=lambda r: (-r["plays"], r["user_id"]))
+    active = players[:5]
     names = {u.pk: u.display_name for u in User.objects.filter(pk__in=[r["user_id"] for r in active])}
     return {
         "total_plays": plays.count(),
         "plays_today": periods["today"],
         "plays_this_week": periods["week"],
         "plays_this_month": periods["month"],
-        "distinct_players": with_user.values("user_id").distinct().count(),
+        "distinct_players": len(players),
         "plays_by_source": {s: int(by_source.get(s, 0)) for s in ("board", "player", "api")},
         "most_active_users": [
             {"user_id": r["user_id"], "name": names.get(r["user_id"], "?"), "plays": r["plays"]} for r in active
@@ -179,14 +188,20 @@ def cached[T](name: str, args: tuple[Any, ...], compute: Callable[[], T]) -> T:
 
 
 def top_sounds(
-    *, sound_type: str = "all", period: str = "all_time", limit: int = 10, user_id: int | None = None
+    *,
+    sound_type: str = "all",
+    period: str = "all_time",
+    limit: int = 10,
+    user_id: int | None = None,
+    room: str | None = None,
 ) -> list[TopSound]:
     validate(sound_type=sound_type, period=period, limit=limit)
-    return cached("top", (sound_type, period, limit, user_id), lambda: _top(sound_type, period, limit, user_id))
+    args = (sound_type, period, limit, user_id, room)
+    return cached("top", args, lambda: _top(sound_type, period, limit, user_id, room))
 
 
-def _top(sound_type: str, period: str, limit: int, user_id: int | None) -> list[TopSound]:
-    plays = _plays(user_id=user_id)
+def _top(sound_type: str, period: str, limit: int, user_id: int | None, room: str | None) -> list[TopSound]:
+    plays = _plays(user_id=user_id, room=room)
     start = period_start(period)
     if start is not None:
         plays = plays.filter(played_at__gte=start)
@@ -203,15 +218,40 @@ def _top(sound_type: str, period: str, limit: int, user_id: int | None) -> list[
     ]
 
 
-def plays_per_day(*, days: int = 30, user_id: int | None = None, now: datetime | None = None) -> list[tuple[date, int]]:
+def plays_per_day(
+    *, days: int = 30, user_id: int | None = None, room: str | None = None, now: datetime | None = None
+) -> list[tuple[date, int]]:
     if now is None:
-        return cached("per_day", (days, user_id), lambda: plays_per_day(days=days, user_id=user_id, now=timezone.now()))
+        return cached(
+            "per_day",
+            (days, user_id, room),
+            lambda: plays_per_day(days=days, user_id=user_id, room=room, now=timezone.now()),
+        )
     today = timezone.localtime(now).date()
     first = today - timedelta(days=days - 1)
-    start = _midnight(now) - timedelta(days=days - 1)
+    tz = timezone.get_current_timezone()
+    start = datetime.combine(first, time(), tzinfo=tz)  # a local midnight, with that day's own offset
+    end = datetime.combine(today + timedelta(days=1), time(), tzinfo=tz)
+    spans = offset_spans(start, end)
+    if not quarter_exact(spans):
+        return _plays_per_day_per_row(user_id=user_id, room=room, first=first, days=days, start=start)
+    counts: dict[date, int] = {}
+    for begin, stop, offset in spans:
+        rows = _plays(user_id=user_id, room=room).filter(played_at__gte=begin, played_at__lt=stop or end)
+        grouped = rows.annotate(d=UtcDate("played_at"), q=UtcQuarterOfDay("played_at")).values("d", "q")
+        for row in grouped.annotate(n=Count("id")).order_by():
+            day = local_date(str(row["d"]), row["q"], offset)
+            counts[day] = counts.get(day, 0) + int(row["n"])
+    return [(first + timedelta(days=i), counts.get(first + timedelta(days=i), 0)) for i in range(days)]
+
+
+def _plays_per_day_per_row(
+    *, user_id: int | None, room: str | None, first: date, days: int, start: datetime
+) -> list[tuple[date, int]]:
+    """Exact for any offset, at the price of a Python function per row on SQLite."""
     tz = timezone.get_current_timezone()
     rows = (
-        _plays(user_id=user_id)
+        _plays(user_id=user_id, room=room)
         .filter(played_at__gte=start)
         .annotate(day=TruncDate("played_at", tzinfo=tz))
         .values("day")
@@ -221,14 +261,35 @@ def plays_per_day(*, days: int = 30, user_id: int | None = None, now: datetime |
     return [(first + timedelta(days=i), int(counts.get(first + timedelta(days=i), 0))) for i in range(days)]
 
 
-def plays_by_hour(*, user_id: int | None = None, days: int = 90, now: datetime | None = None) -> list[int]:
+def plays_by_hour(
+    *, user_id: int | None = None, room: str | None = None, days: int = 90, now: datetime | None = None
+) -> list[int]:
     """Plays per hour of the day over the last `days`: a window keeps it an index range, not a full scan."""
     if now is None:
-        return cached("by_hour", (user_id, days), lambda: plays_by_hour(user_id=user_id, days=days, now=timezone.now()))
+        return cached(
+            "by_hour",
+            (user_id, room, days),
+            lambda: plays_by_hour(user_id=user_id, room=room, days=days, now=timezone.now()),
+        )
+    spans = offset_spans(now - timedelta(days=days), now)
+    if not quarter_exact(spans):
+        return _plays_by_hour_per_row(user_id=user_id, room=room, since=now - timedelta(days=days))
+    counts = [0] * 24
+    for start, end, offset in spans:
+        rows = _plays(user_id=user_id, room=room).filter(played_at__gte=start)
+        rows = rows.filter(played_at__lt=end) if end is not None else rows
+        quarters = rows.annotate(q=UtcQuarterOfDay("played_at")).values("q").annotate(n=Count("id")).order_by()
+        for row in quarters:
+            counts[(row["q"] * 15 + offset) // 60 % 24] += int(row["n"])
+    return counts
+
+
+def _plays_by_hour_per_row(*, user_id: int | None, room: str | None, since: datetime) -> list[int]:
+    """Exact for any offset, at the price of a Python function per row on SQLite."""
     tz = timezone.get_current_timezone()
     rows = (
-        _plays(user_id=user_id)
-        .filter(played_at__gte=now - timedelta(days=days))
+        _plays(user_id=user_id, room=room)
+        .filter(played_at__gte=since)
         .annotate(hour=ExtractHour("played_at", tzinfo=tz))
         .values("hour")
         .annotate(n=Count("id"))

@@ -15,12 +15,13 @@ from web.types import AuthedRequest
 def _context(request: AuthedRequest) -> dict[str, object]:
     form = DashboardFilterForm(request.GET)
     filters, problem = form.filters(), form.problem()
+    room = str(filters["room"]) or None  # None: every room's plays
     top = stats.top_sounds(
-        sound_type=str(filters["type"]), period=str(filters["period"]), limit=int(str(filters["limit"]))
+        sound_type=str(filters["type"]), period=str(filters["period"]), limit=int(str(filters["limit"])), room=room
     )
-    per_day = stats.plays_per_day()
-    by_hour = stats.plays_by_hour()
-    mine_top = stats.top_sounds(period="all_time", limit=5, user_id=request.user.pk)
+    per_day = stats.plays_per_day(room=room)
+    by_hour = stats.plays_by_hour(room=room)
+    mine_top = stats.top_sounds(period="all_time", limit=5, user_id=request.user.pk, room=room)
     spent = stats.credits_spent_per_day(user_id=request.user.pk)
     period_label = PERIOD_LABELS[str(filters["period"])]
     return {
@@ -29,8 +30,9 @@ def _context(request: AuthedRequest) -> dict[str, object]:
         "periods": PERIOD_LABELS,
         "types": TYPE_LABELS,
         "board": stats.soundboard_statistics(),
-        "tracks": stats.track_statistics(),
-        "mine": stats.track_statistics(user_id=request.user.pk),
+        "rooms": form.room_choices,
+        "tracks": stats.track_statistics(room=room),
+        "mine": stats.track_statistics(user_id=request.user.pk, room=room),
         "top": top,
         "charts": {
             "per_day": bar_chart(

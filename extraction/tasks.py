@@ -11,6 +11,7 @@ from django.conf import settings
 from core.claims import Outcome
 from extraction.models import Extraction
 from extraction.services import process, reap
+from extraction.status import extraction_workers
 
 logger = logging.getLogger(__name__)
 
@@ -41,3 +42,10 @@ def process_task(self: Task[Any, Any], *, extraction_id: int) -> str:
 @shared_task(name="extraction.reap", acks_late=True)
 def reap_task() -> dict[str, int]:
     return reap()
+
+
+@shared_task(name="extraction.check_workers", time_limit=30)
+def check_workers_task() -> list[str]:
+    """Ask which workers listen on the extraction queue, for the Extractions page (see `status.seen_workers`).
+    Scheduled on the default queue: a busy extraction worker must not delay its own check."""
+    return extraction_workers(timeout=1.0)

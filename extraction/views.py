@@ -10,19 +10,27 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from extraction import services
 from extraction.forms import ExtractionForm
 from extraction.models import Extraction
-from extraction.status import extraction_workers, queue_status
+from extraction.status import WorkersSeen, checked_ago, extraction_workers, queue_status, seen_workers
 from web.decorators import staff_required
 from web.toasts import add_toast
 from web.types import AuthedRequest
 
 
 def _context(request: AuthedRequest, form: ExtractionForm | None = None) -> dict[str, object]:
-    return {
+    context: dict[str, object] = {
         "form": form or ExtractionForm(),
         "jobs": Extraction.objects.for_user(request.user.pk).select_related("sound")[:50],
-        # Without the workers: asking them waits out a broadcast timeout, so the page fetches that line by itself.
+        # Without asking the workers (a broadcast's whole timeout): the beat's latest answer, with its age. With no
+        # recent answer the page fetches that line by itself (`workers`).
         "queue": queue_status(workers=False) if request.user.is_staff else None,
     }
+    if request.user.is_staff:
+        context |= _workers_line(seen_workers())
+    return context
+
+
+def _workers_line(seen: WorkersSeen | None) -> dict[str, object]:
+    return {"workers_seen": seen, "workers_age": checked_ago(seen) if seen else ""}
 
 
 @require_http_methods(["GET", "POST"])
@@ -59,5 +67,6 @@ def retry(request: AuthedRequest, extraction_id: int) -> HttpResponse:
 @staff_required
 @require_GET
 def workers(request: AuthedRequest) -> HttpResponse:
-    """The queue's "Workers" line, loaded after the page (the broker round trip took the page ~1 s)."""
-    return render(request, "extraction/list.html#workers", {"workers": extraction_workers(), "checked": True})
+    """The queue's "Workers" line, asked now: the page loads it when the beat has no recent answer."""
+    extraction_workers()
+    return render(request, "extraction/list.html#workers", _workers_line(seen_workers()))

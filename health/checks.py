@@ -24,7 +24,8 @@ from health_check.checks import Database
 from health_check.exceptions import ServiceUnavailable
 
 from extraction import tooling
-from health.players import heartbeat, rooms
+from health.players import heartbeat
+from player.protocol import DEFAULT_ROOM
 
 # The queues a worker must consume; the Celery app declares the same three (`task_queues`).
 CELERY_QUEUES = ("default", "audio", "extraction")
@@ -69,7 +70,7 @@ class Redis(HealthCheck):
 class Player(HealthCheck):
     """The room's player daemon publishes a heartbeat with a short TTL while it runs."""
 
-    room: str = "default"
+    room: str = DEFAULT_ROOM
 
     async def run(self) -> None:
         if await asyncio.to_thread(heartbeat, self.room) is None:
@@ -120,11 +121,7 @@ class FreeDisk(HealthCheck):
 
 @dataclasses.dataclass
 class YtDlp(HealthCheck):
-    """yt-dlp's version and the JavaScript runtime it finds, named in the report itself so staff read them off
-    /health/. Down without a usable runtime: YouTube's formats then go missing (yt-dlp only warns)."""
-
-    version: str = dataclasses.field(default_factory=lambda: tooling.detect().ytdlp_version)
-    js_runtime: str = dataclasses.field(default_factory=lambda: _runtime_name(tooling.detect()))
+    """Down without a usable JavaScript runtime: YouTube's formats then go missing (yt-dlp only warns)."""
 
     async def run(self) -> None:
         found = await asyncio.to_thread(tooling.detect)
@@ -132,20 +129,36 @@ class YtDlp(HealthCheck):
             raise ServiceUnavailable(f"yt-dlp's JavaScript runtime: {tooling.runtime_label(found)}")
 
 
+@dataclasses.dataclass
+class YtDlpVersions(YtDlp):
+    """The same check with yt-dlp's version and the runtime it finds named in the report, so staff read them off
+    /health/. Only for staff and `manage.py health`: a version tells an anonymous visitor which known bug to try.
+    """
+
+    version: str = dataclasses.field(default_factory=lambda: tooling.detect().ytdlp_version)
+    js_runtime: str = dataclasses.field(default_factory=lambda: _runtime_name(tooling.detect()))
+
+    def __repr__(self) -> str:
+        # Named like the public check, with the versions: monitors and staff read one name for one thing.
+        return f"YtDlp(version={self.version!r}, js_runtime={self.js_runtime!r})"
+
+
 def _runtime_name(found: tooling.Tooling) -> str:
     runtime = found.js_runtime
     return f"{runtime.name} {runtime.version}" if runtime is not None else "none"
 
 
-def all_checks() -> list[HealthCheck]:
-    """Every check, built per request: the players (later: rooms) can change while the process runs."""
+def all_checks(*, rooms: list[str], versions: bool) -> list[HealthCheck]:
+    """Every check, built per request: rooms come and go while the process runs (`health.players.rooms`, read
+    by the caller: listing them is a database query, and the caller knows whether it may block).
+    `versions`: name the tools' versions (for staff and the command line, not for anonymous monitors)."""
     return [
         Database(),
         *(Redis(role=role) for role in REDIS_ROLES),
-        *(Player(room=room) for room in rooms()),
+        *(Player(room=room) for room in rooms),
         *(CeleryQueue(queue=queue) for queue in CELERY_QUEUES),
         FreeDisk(),
-        YtDlp(),
+        YtDlpVersions() if versions else YtDlp(),
     ]
 
 

@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Awaitable, Callable, Generator
 from typing import cast
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -13,20 +14,27 @@ from django.views.decorators.http import require_GET
 from health_check.base import HealthCheck
 from health_check.views import HealthCheckView
 
+from health import players
 from health.checks import all_checks
 from health.metrics import exposition
+from player.protocol import DEFAULT_ROOM
 
 
 class HealthView(HealthCheckView):
     """django-health-check's view (HTML, `?format=json` or `Accept: application/json`, `?format=text`) with
     our checks, built per request."""
 
+    versions = False  # name the tools' versions: for staff only
+
     def get_checks(self) -> Generator[HealthCheck]:
-        yield from all_checks()
+        rooms = getattr(self.request, "health_rooms", [DEFAULT_ROOM])
+        yield from all_checks(rooms=rooms, versions=self.versions)
 
 
 # The view is async (django-health-check runs the checks concurrently); the stubs type as_view() as sync.
-_health_view = cast(Callable[[HttpRequest], Awaitable[HttpResponse]], HealthView.as_view())
+_View = Callable[[HttpRequest], Awaitable[HttpResponse]]
+_public_view = cast(_View, HealthView.as_view())
+_staff_view = cast(_View, HealthView.as_view(versions=True))
 
 
 @login_not_required
@@ -36,7 +44,9 @@ async def health(request: HttpRequest) -> HttpResponse:
     django-health-check answers 500 for a failed check; a monitor or load balancer should read "unavailable",
     not "bug". A real crash raises through here to Django's 500 page instead of returning a response.
     """
-    response = await _health_view(request)
+    user = await request.auser()
+    request.health_rooms = await sync_to_async(players.rooms)()  # type: ignore[attr-defined]
+    response = await (_staff_view if user.is_staff else _public_view)(request)
     if response.status_code == 500:
         response.status_code = 503
     return response

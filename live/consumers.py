@@ -13,29 +13,55 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import ApiToken, User
 from live import events, presence, programs, rendering
 from live.contexts import Presence
+from player import rooms
 
 logger = logging.getLogger(__name__)
 
 # Close codes in the application range, so a client can tell "go sign in" from a network drop.
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_DISABLED = 4403
-CLOSE_POLICY = 1008  # the standard code for "you broke the rules": here, too many frames from a program
+CLOSE_POLICY = 1008  # the standard code for "you broke the rules": here, too many frames from a client
 
-# A program has nothing to say on /ws/events/ (pings are control frames, which never get here); a few stray
-# frames are ignored, a flood closes the socket. Daphne caps each frame at 1 MiB before it reaches us.
+# Neither a page (on /ws/live/) nor a program (on /ws/events/) has anything to say: pings are control frames,
+# which never get here. A few stray frames are ignored, a flood closes the socket, so a hostile tab cannot
+# make a web process work per frame. Daphne caps each frame at 1 MiB before it reaches us.
 CLIENT_FRAMES_PER_MINUTE = 120
 # How often an event socket opened with a token checks that the token still works: the revocation's close
 # message can be lost (channel layers deliver at most once), and an expiry has no message at all.
 TOKEN_RECHECK_SECONDS = 30.0
+# A page follows one room's player, its person's chosen room: these events concern that room only (its bar, its
+# "every sound was stopped"). Every room's plays reach every page (the feed names the room).
+ROOM_EVENTS = frozenset({"player_state", "sounds_stopped"})
+
+
+def _chosen_room(user: User) -> str:
+    return rooms.chosen(user).slug
+
+
+class FrameBudget:
+    """Counts a socket's frames per minute; `spent()` is true once, at the first frame over the budget."""
+
+    def __init__(self) -> None:
+        self._window_start = 0.0
+        self._frames = 0
+
+    def spent(self) -> bool:
+        now = time.monotonic()
+        if now - self._window_start >= 60:
+            self._window_start, self._frames = now, 0
+        self._frames += 1
+        return self._frames == CLIENT_FRAMES_PER_MINUTE + 1
 
 
 class LiveConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels ships no types: its base is Any
     user_id: int | None = None
+    room: str = ""
     _heartbeat: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
@@ -46,6 +72,8 @@ class LiveConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels sh
             return
         self.user = user
         self.user_id = user.pk
+        self.room = await database_sync_to_async(_chosen_room)(user)
+        self._budget = FrameBudget()
         self.groups = [events.user_group(user.pk), events.EVERYONE]
         if user.is_staff:
             self.groups.append(events.STAFF)
@@ -75,15 +103,25 @@ class LiveConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels sh
             await events.abroadcast(Presence(online=after))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        # The page sends nothing meaningful; any frame just proves the tab is alive.
-        if self.user_id is not None:
-            await presence.touch(self.user_id, self.channel_name)
+        # The page sends nothing (presence is kept by `_keep_presence`): count frames, never read them.
+        if self._budget.spent():
+            logger.warning("Closing the live socket of user %s: it sent too many frames", self.user_id)
+            await self.close(code=CLOSE_POLICY)
 
     async def live_event(self, message: dict[str, Any]) -> None:
+        if message.get("event") in ROOM_EVENTS and (message.get("context") or {}).get("room") != self.room:
+            return  # another room's player: this page shows its own room's bar
         # Events arrive as data; live.rendering renders each one once per process, whatever the fan-out.
-        html = rendering.html_for(message)
+        names = await rendering.room_names.get() if "room" in (message.get("context") or {}) else None
+        html = rendering.html_for(message, names)
         if html:
             await self.send(text_data=html)
+
+    async def live_room(self, message: dict[str, Any]) -> None:
+        # The person chose another room (on this page or another): follow it, and have the page re-read its live
+        # parts (the bar, the switcher) for that room. The page that chose reloads anyway; it ignores this.
+        self.room = str(message.get("room", ""))
+        await self.send(text_data=render_to_string("live/room_chosen.html", {"room": self.room}))
 
     async def live_close(self, message: dict[str, Any]) -> None:
         await self.close(code=CLOSE_DISABLED)
@@ -130,8 +168,6 @@ class EventsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels 
     token_id: int | None = None
     expires_at: datetime | None = None
     _watch: asyncio.Task[None] | None = None
-    _window_start = 0.0
-    _frames = 0
 
     async def connect(self) -> None:
         raw = bearer_token(self.scope)
@@ -149,6 +185,7 @@ class EventsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels 
                 await self.close(code=CLOSE_UNAUTHENTICATED)
                 return
         self.user_id = user.pk
+        self._budget = FrameBudget()
         self.groups = [events.user_group(user.pk), events.EVERYONE]
         if self.token_id is not None:
             self.groups.append(events.token_group(self.token_id))
@@ -168,11 +205,7 @@ class EventsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels 
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         # Nothing a program sends means anything here: count it, never read it.
-        now = time.monotonic()
-        if now - self._window_start >= 60:
-            self._window_start, self._frames = now, 0
-        self._frames += 1
-        if self._frames == CLIENT_FRAMES_PER_MINUTE + 1:
+        if self._budget.spent():
             logger.warning("Closing the event socket of user %s: it sent too many frames", self.user_id)
             await self.close(code=CLOSE_POLICY)
 
@@ -180,6 +213,9 @@ class EventsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels 
         text = programs.json_for(message)
         if text is not None:
             await self.send(text_data=text)
+
+    async def live_room(self, message: dict[str, Any]) -> None:
+        pass  # a person's chosen room concerns their pages; a program names rooms itself (the events carry them)
 
     async def live_close(self, message: dict[str, Any]) -> None:
         # The account was disabled (the user's group) or the token revoked (the token's group: code 4401).

@@ -43,6 +43,12 @@ class LibraryChanged(LiveContext):
     EVENT: ClassVar[str] = "library_changed"
 
 
+class QuietHoursChanged(LiveContext):
+    """A quiet-hours window was added, changed or removed: pages ask for their banner again."""
+
+    EVENT: ClassVar[str] = "quiet_hours_changed"
+
+
 class SoundPlayed(LiveContext):
     EVENT: ClassVar[str] = "sound_played"
     sound_id: int
@@ -53,6 +59,7 @@ class SoundPlayed(LiveContext):
     source: str
     played_at: datetime  # an ISO string on the wire (msgpack carries no datetimes); live.rendering parses it
     playback_id: str = ""
+    room: str  # the slug of the room where it played
     # When the sound's cooldown ends (cards count down to it), None without one.
     cooldown_until: datetime | None = None
 

@@ -82,6 +82,11 @@ def send_to_staff(event: LiveEvent) -> None:
     _group_send(STAFF, message(event))
 
 
+def follow_room(user_id: int, room: str) -> None:
+    """The user chose `room`: their open pages' sockets follow its player from now on (live.consumers)."""
+    _group_send(user_group(user_id), {"type": "live.room", "room": room})
+
+
 def close_user_connections(user_id: int) -> None:
     """Close every open websocket of a user (their account was disabled)."""
     _group_send(user_group(user_id), {"type": "live.close"})

@@ -53,7 +53,7 @@ class SoundPlayedData(Data):
 
     sound: SoundRef
     user: UserRef | None = Field(description="Who played it; null for the music player's own plays.")
-    room: str | None = Field(description="Where it played: always null until the soundboard has rooms.")
+    room: str = Field(description="The slug of the room where it played (GET /api/v1/rooms).")
     source: str = Field(description="Where the play came from: board, api, player…")
     played_at: datetime
     playback_id: str = Field(description="Instant plays: the playback's id; empty for music.")
@@ -71,8 +71,9 @@ class UserCreditsChangedData(Data):
 
 
 class PlayerStateData(Data):
-    """The music player's state changed (track, position, mode, volume…)."""
+    """A room's music player's state changed (track, position, mode, volume…)."""
 
+    room: str = Field(description="The slug of the room whose player this is (GET /api/v1/rooms).")
     state: PublishedState
 
 
@@ -95,7 +96,7 @@ def _sound_played(context: Mapping[str, Any]) -> SoundPlayedData:
     return SoundPlayedData(
         sound=SoundRef(id=played.sound_id, name=played.sound_name, play_count=played.play_count),
         user=user,
-        room=None,
+        room=played.room,
         source=played.source,
         played_at=played.played_at,
         playback_id=played.playback_id,
@@ -107,7 +108,8 @@ def _credits(context: Mapping[str, Any]) -> UserCreditsChangedData:
 
 
 def _player_state(context: Mapping[str, Any]) -> PlayerStateData:
-    return PlayerStateData(state=PlayerStateChanged.model_validate(context).state)
+    changed = PlayerStateChanged.model_validate(context)
+    return PlayerStateData(room=changed.room, state=changed.state)
 
 
 def _extraction(context: Mapping[str, Any]) -> ExtractionProgressData:

@@ -8,15 +8,19 @@ awaiting, so the first copy is always rendered before the next is handled; the l
 from __future__ import annotations
 
 import logging
+import math
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from channels.db import database_sync_to_async
 from django.template.loader import render_to_string
 
 from live.events import EVENT_NAME
+from player import rooms
 
 logger = logging.getLogger(__name__)
 
@@ -27,25 +31,47 @@ _rendered: OrderedDict[str, str] = OrderedDict()
 _lock = threading.Lock()
 
 
-def render(event: str, context: dict[str, Any]) -> str:
+def render(event: str, context: dict[str, Any], room_names: Mapping[str, str] | None = None) -> str:
     if not EVENT_NAME.match(event):
         # Whoever can write to the channel layer must still not pick a template outside templates/live/.
         raise ValueError(f"Invalid event name: {event!r}")
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = {"room_names": room_names or {}}
     if "played_at" in context:
         # Contexts cross Redis as msgpack, so times travel as ISO strings; templates want datetimes.
         extra["played_at_dt"] = datetime.fromisoformat(context["played_at"])
     return render_to_string(f"live/{event}.html", {**context, **extra})
 
 
-def html_for(message: Mapping[str, Any]) -> str:
-    """The HTML of a live event message; "" when it can't be rendered (logged once, the socket carries on)."""
+class RoomNames:
+    """The rooms' names for events that name their room (the feed says "in Terrace"), read at most every few
+    seconds per process: rendering runs on the event loop, where the database may not be touched."""
+
+    MAX_AGE = 5.0
+
+    def __init__(self) -> None:
+        self._names: dict[str, str] = {}
+        self._read_at = -math.inf
+
+    async def get(self) -> dict[str, str]:
+        if time.monotonic() - self._read_at > self.MAX_AGE:
+            self._names = await database_sync_to_async(rooms.names)()
+            self._read_at = time.monotonic()
+        return self._names
+
+
+room_names = RoomNames()
+
+
+def html_for(message: Mapping[str, Any], room_names: Mapping[str, str] | None = None) -> str:
+    """The HTML of a live event message; "" when it can't be rendered (logged once, the socket carries on).
+
+    `room_names` (slug → name) for events that name their room."""
     event_id = str(message.get("id", ""))
     with _lock:
         html = _rendered.get(event_id) if event_id else None
         if html is None:
             try:
-                html = render(str(message.get("event", "")), dict(message.get("context") or {}))
+                html = render(str(message.get("event", "")), dict(message.get("context") or {}), room_names)
             except Exception:
                 logger.exception("Could not render live event %r", message.get("event"))
                 html = ""

@@ -1,7 +1,9 @@
-"""The seed's player API: read the shared music player's state and control it.
+"""The seed's player API: read a room's music player's state and control it.
 
-Every number a client sends is bounded in its schema (so the documented bodies say what is accepted and a
-25-digit number is a 400, never a 500 after a debit); `player.client` checks again for the HTML views.
+Every operation takes `?room=SLUG` (`RoomQuery`); without it, the caller's chosen room, else `main` (see
+`player.rooms`). Every number a client sends is bounded in its schema (so the documented bodies say what is
+accepted and a 25-digit number is a 400, never a 500 after a debit); `player.client` checks again for the HTML
+views.
 """
 
 from __future__ import annotations
@@ -15,9 +17,8 @@ from ninja.errors import HttpError
 from pydantic import BeforeValidator, Field
 
 from api.errors import refusals
-from player import client, quiet
+from player import client, quiet, rooms
 from player import queue as up_next
-from player.models import QuietWindow
 from player.protocol import (
     MAX_ID,
     MAX_POSITION_MS,
@@ -28,6 +29,7 @@ from player.protocol import (
     PublishedState,
     TrackInfo,
 )
+from player.schemas import RoomQuery
 from playlists.models import Playlist
 from playlists.services import tracks_of
 from web.types import AuthedRequest
@@ -79,23 +81,29 @@ class PlayerPlaylistIn(Schema):
 class PlayerStateWithTracksOut(PublishedState):
     """The published state (`player.protocol.PublishedState`, the one definition of its fields) and the list."""
 
+    room: str = Field(description="The room whose player this is.")
     online: bool
     tracks: list[TrackInfo] = Field(default_factory=list, description="The current playlist, from the database.")
 
 
-def _run(request: AuthedRequest, command: str, **params: Any) -> PublishedState:
-    return client.music_command(user=request.user, command=command, params=params)
+def _room(request: AuthedRequest, room: str | None) -> str:
+    return rooms.resolve(user=request.user, requested=room)
+
+
+def _run(request: AuthedRequest, room: str | None, command: str, **params: Any) -> PublishedState:
+    return client.music_command(user=request.user, room=_room(request, room), command=command, params=params)
 
 
 @router.get("/state", response=PlayerStateWithTracksOut)
-def state(request: AuthedRequest) -> PlayerStateWithTracksOut:
-    current = client.state() or PublishedState()
+def state(request: AuthedRequest, room: RoomQuery = None) -> PlayerStateWithTracksOut:
+    slug = _room(request, room)
+    current = client.state(slug) or PublishedState()
     # The list's rows carry their index too; a track here is what the protocol calls one.
     tracks = [
         TrackInfo(sound_id=t["sound_id"], name=t["name"], duration_ms=t["duration_ms"])
         for t in tracks_of(current.playlist_id)
     ]
-    return PlayerStateWithTracksOut(**dict(current), online=client.is_online(), tracks=tracks)
+    return PlayerStateWithTracksOut(**dict(current), room=slug, online=client.is_online(slug), tracks=tracks)
 
 
 class QueueAddIn(Schema):
@@ -119,104 +127,112 @@ class QueueItemOut(Schema):
 
 
 class QueueOut(Schema):
+    room: str
     items: list[QueueItemOut]
     limit: int = Field(description="PLAYER_QUEUE_MAX_ITEMS: adding past it is a 413.")
     cost: int = Field(description="What adding a sound costs (CREDIT_COST_PLAYER).")
 
 
-def _queue() -> QueueOut:
+def _queue(room: str) -> QueueOut:
     items = [
         QueueItemOut(
             id=e.id, sound_id=e.sound_id, name=e.name, duration_ms=e.duration_ms, added_by=e.added_by,
             added_at=e.added_at,
         )
-        for e in up_next.entries()
+        for e in up_next.entries(room)
     ]  # fmt: skip
-    return QueueOut(items=items, limit=up_next.limit(), cost=settings.CREDIT_COST_PLAYER)
+    return QueueOut(room=room, items=items, limit=up_next.limit(), cost=settings.CREDIT_COST_PLAYER)
 
 
 @router.get("/queue", response=QueueOut)
-def queue(request: AuthedRequest) -> QueueOut:
-    """The shared up-next list, first to play first: queued sounds play before the playlist's next track."""
-    return _queue()
+def queue(request: AuthedRequest, room: RoomQuery = None) -> QueueOut:
+    """The room's up-next list, first to play first: queued sounds play before the playlist's next track."""
+    return _queue(_room(request, room))
 
 
 @router.post("/queue", response={201: QueueOut}, openapi_extra=refusals(402, 413, 423, 503))
-def queue_add(request: AuthedRequest, payload: QueueAddIn) -> Status[QueueOut]:
+def queue_add(request: AuthedRequest, payload: QueueAddIn, room: RoomQuery = None) -> Status[QueueOut]:
     """Queue a sound (last, or `next`: ahead of the others). Costs CREDIT_COST_PLAYER, on the ledger with the
     sound's name; a stopped player starts playing it. 404: no such sound; 413: the queue is full."""
-    client.enqueue(user=request.user, sound_id=payload.sound_id, first=payload.next)
-    return Status(201, _queue())
+    slug = _room(request, room)
+    client.enqueue(user=request.user, room=slug, sound_id=payload.sound_id, first=payload.next)
+    return Status(201, _queue(slug))
 
 
 @router.put("/queue", response=QueueOut)
-def queue_reorder(request: AuthedRequest, payload: QueueOrderIn) -> QueueOut:
+def queue_reorder(request: AuthedRequest, payload: QueueOrderIn, room: RoomQuery = None) -> QueueOut:
     """Reorder the queue (free). Items not listed keep their order after the listed ones."""
+    slug = _room(request, room)
     client.limit(request.user)
-    up_next.reorder(payload.items)
-    client.queue_changed()
-    return _queue()
+    up_next.reorder(room=slug, ids=payload.items)
+    client.queue_changed(slug)
+    return _queue(slug)
 
 
 @router.delete("/queue/{item_id}", response=QueueOut, openapi_extra=refusals(403))
-def queue_remove(request: AuthedRequest, item_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> QueueOut:
-    """Take a sound out of the queue: whoever queued it, or staff. Nothing is refunded."""
+def queue_remove(
+    request: AuthedRequest, item_id: Annotated[int, Path(ge=1, le=MAX_ID)], room: RoomQuery = None
+) -> QueueOut:
+    """Take a sound out of the room's queue: whoever queued it, or staff. Nothing is refunded."""
+    slug = _room(request, room)
     client.limit(request.user)
-    up_next.remove(item_id=item_id, user=request.user)
-    client.queue_changed()
-    return _queue()
+    up_next.remove(room=slug, item_id=item_id, user=request.user)
+    client.queue_changed(slug)
+    return _queue(slug)
 
 
 @router.post("/play", response=PublishedState, openapi_extra=refusals(402, 423, 503))
-def play(request: AuthedRequest) -> PublishedState:
-    return _run(request, "play")
+def play(request: AuthedRequest, room: RoomQuery = None) -> PublishedState:
+    return _run(request, room, "play")
 
 
 @router.post("/pause", response=PublishedState, openapi_extra=refusals(503))
-def pause(request: AuthedRequest) -> PublishedState:
-    return _run(request, "pause")
+def pause(request: AuthedRequest, room: RoomQuery = None) -> PublishedState:
+    return _run(request, room, "pause")
 
 
 @router.post("/stop", response=PublishedState, openapi_extra=refusals(503))
-def stop(request: AuthedRequest) -> PublishedState:
-    return _run(request, "stop")
+def stop(request: AuthedRequest, room: RoomQuery = None) -> PublishedState:
+    return _run(request, room, "stop")
 
 
 @router.post("/next", response=PublishedState, openapi_extra=refusals(402, 423, 503))
-def next_track(request: AuthedRequest) -> PublishedState:
-    return _run(request, "next")
+def next_track(request: AuthedRequest, room: RoomQuery = None) -> PublishedState:
+    return _run(request, room, "next")
 
 
 @router.post("/previous", response=PublishedState, openapi_extra=refusals(402, 423, 503))
-def previous(request: AuthedRequest) -> PublishedState:
-    return _run(request, "previous")
+def previous(request: AuthedRequest, room: RoomQuery = None) -> PublishedState:
+    return _run(request, room, "previous")
 
 
 @router.post("/play/{index}", response=PublishedState, openapi_extra=refusals(402, 423, 503))
-def play_index(request: AuthedRequest, index: Annotated[int, Path(ge=0, le=MAX_TRACK_INDEX)]) -> PublishedState:
-    return _run(request, "play_index", index=index)
+def play_index(
+    request: AuthedRequest, index: Annotated[int, Path(ge=0, le=MAX_TRACK_INDEX)], room: RoomQuery = None
+) -> PublishedState:
+    return _run(request, room, "play_index", index=index)
 
 
 @router.post("/seek", response=PublishedState, openapi_extra=refusals(503))
-def seek(request: AuthedRequest, payload: SeekIn) -> PublishedState:
-    return _run(request, "seek", ms=payload.position_ms)
+def seek(request: AuthedRequest, payload: SeekIn, room: RoomQuery = None) -> PublishedState:
+    return _run(request, room, "seek", ms=payload.position_ms)
 
 
 @router.post("/volume", response=PublishedState, openapi_extra=refusals(503))
-def volume(request: AuthedRequest, payload: VolumeIn) -> PublishedState:
-    return _run(request, "set_volume", volume=payload.volume)
+def volume(request: AuthedRequest, payload: VolumeIn, room: RoomQuery = None) -> PublishedState:
+    return _run(request, room, "set_volume", volume=payload.volume)
 
 
 @router.post("/mode", response=PublishedState, openapi_extra=refusals(503))
-def mode(request: AuthedRequest, payload: ModeIn) -> PublishedState:
-    return _run(request, "set_mode", mode=payload.mode)
+def mode(request: AuthedRequest, payload: ModeIn, room: RoomQuery = None) -> PublishedState:
+    return _run(request, room, "set_mode", mode=payload.mode)
 
 
 @router.post("/playlist", response=PublishedState, openapi_extra=refusals(402, 423, 503))
-def set_playlist(request: AuthedRequest, payload: PlayerPlaylistIn) -> PublishedState:
+def set_playlist(request: AuthedRequest, payload: PlayerPlaylistIn, room: RoomQuery = None) -> PublishedState:
     if not Playlist.objects.filter(pk=payload.playlist_id).exists():
         raise HttpError(404, "No such playlist.")
-    return _run(request, "set_playlist", playlist_id=payload.playlist_id, play=payload.play)
+    return _run(request, room, "set_playlist", playlist_id=payload.playlist_id, play=payload.play)
 
 
 class QuietWindowOut(Schema):
@@ -228,28 +244,36 @@ class QuietWindowOut(Schema):
     note: str
 
 
+class QuietWindowRoomOut(QuietWindowOut):
+    room: str | None = Field(description="The room's slug; null: the window applies to every room.")
+
+
 class QuietHoursOut(Schema):
+    room: str = Field(description="The room these hours are for.")
     active: bool = Field(description="Instant plays and music are refused now (423), except staff's.")
     until: datetime | None = Field(description="When the current quiet period ends (adjoining windows joined).")
     message: str
     staff_override: bool = Field(description="You are staff: your plays and music go through during quiet hours.")
     time_zone: str
-    windows: list[QuietWindowOut]
+    windows: list[QuietWindowRoomOut] = Field(description="The room's own windows and those for every room.")
 
 
 @quiet_router.get("/quiet-hours", response=QuietHoursOut)
-def quiet_hours(request: AuthedRequest) -> QuietHoursOut:
-    """The weekly windows and whether it is quiet now. Staff's plays always go through; no flag is needed."""
-    period = quiet.current()
+def quiet_hours(request: AuthedRequest, room: RoomQuery = None) -> QuietHoursOut:
+    """The room's weekly windows and whether it is quiet there now. Staff's plays always go through; no flag is
+    needed."""
+    slug = _room(request, room)
+    period = quiet.current(room=slug)
     windows = [
-        QuietWindowOut(
+        QuietWindowRoomOut(
             id=w.pk, day=w.day, day_name=w.get_day_display(), start=f"{w.start:%H:%M}", end=f"{w.end:%H:%M}",
-            note=w.note,
+            note=w.note, room=w.room.slug if w.room else None,
         )
-        for w in QuietWindow.objects.all()
+        for w in quiet.windows_of(slug)
     ]  # fmt: skip
     message = f"Quiet hours until {period.until_text}." if period else "Not quiet now."
     return QuietHoursOut(
+        room=slug,
         active=period is not None,
         until=period.until if period else None,
         message=message,

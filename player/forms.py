@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 
 from core.errors import UserError
+from player.models import QuietWindow
 from player.protocol import MAX_ID, MAX_POSITION_MS, MAX_TRACK_INDEX, MAX_VOLUME, MIN_VOLUME, MODES, MUSIC_COMMANDS
 
 # The protocol's modes, labelled from their names ("loop_one" → "Loop one"): one list for the form and the bar.
@@ -133,3 +134,34 @@ class QueueOrderForm(forms.Form):
         if not all(isinstance(v, str) and v.isdigit() and 0 < len(v) <= 18 for v in raw):
             raise UserError("The new order must list queued sounds by their numbers.", 400)
         return [int(v) for v in raw]
+
+
+class QuietWindowForm(forms.ModelForm[QuietWindow]):
+    """Staff's quiet-hours page: a weekly window. The model's `clean` refuses one that ends before it starts or
+    overlaps another, with the reason (the admin says the same)."""
+
+    class Meta:
+        model = QuietWindow
+        fields = ["day", "start", "end", "room", "note"]
+        widgets = {
+            "start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
+        labels = {"start": "From", "end": "To"}
+        # The page says it once for the whole form (the site's time zone, 00:00 as the end of a day).
+        help_texts = {"start": "", "end": "", "room": "", "note": "Why, for the people who see the banner (optional)."}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        room = self.fields["room"]
+        assert isinstance(room, forms.ModelChoiceField)
+        room.empty_label = "Every room"
+
+
+class RoomChoiceForm(forms.Form):
+    """The room switcher's button: a room's slug (`player.rooms` says what is wrong with one: 400, or 404)."""
+
+    room = forms.CharField(strip=False, error_messages={"required": "Choose a room."})
+
+    def slug(self) -> str:
+        return str(_valid(self)["room"])

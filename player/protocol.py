@@ -1,4 +1,4 @@
-"""What crosses the web ↔ player-daemon boundary: channel names, Redis keys and a typed message for each.
+"""What crosses the web ↔ player-daemon boundary: Redis keys and a typed message for each.
 
 A leaf module (pydantic only, nothing from the project), imported by both sides: the web-side client
 (`player.client`) and the daemon (`player.daemon`). Each side validates what it receives here, where it
@@ -18,11 +18,47 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 __all__ = ["ValidationError"]
 
-# --- Where messages go ----------------------------------------------------------------------------------------
-PLAYER_CHANNEL = "player"  # the daemon's command queue (channel layer)
-REPLY_CHANNEL_PREFIX = "player-reply."  # a waiting web request's own answer channel
-HEARTBEAT_KEY = "sb:player:heartbeat"  # Redis: present (with a TTL) while the daemon runs
-STATE_KEY = "sb:player:state"  # Redis: the music player's last published state
+# --- Rooms --------------------------------------------------------------------------------------------------
+# A room's slug names its Redis keys, so it is kept to what a key carries plainly.
+ROOM_SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
+MAX_ROOM_SLUG = 40
+ROOM_SLUG_HELP = "1 to 40 characters: lower-case letters, digits and hyphens, starting with a letter or digit."
+DEFAULT_ROOM = "main"  # the room of a player started without --room, and of anyone who hasn't chosen one
+ALL_ROOMS = "*"  # staff's announcements: one clip in every online room
+
+
+# --- Where messages go (one daemon per room: each room has its own keys) ------------------------------------------
+# Commands and answers are JSON in Redis lists, not channel-layer messages: one round trip to send, a blocking pop
+# to receive (the click's path; see `player.client`).
+REPLY_CHANNEL_PREFIX = "player-reply."  # a waiting web request's own answer list is named after this
+COMMAND_TTL_S = 30  # a room's command list outlives its last push by this much (commands carry a deadline anyway)
+REPLY_TTL_S = 30  # an answer nobody popped (its request gave up) is gone after this
+
+
+def command_key(room: str) -> str:
+    """Redis: the room's daemon's command queue (a list: pushed on the right, popped on the left)."""
+    return f"sb:player:{room}:commands"
+
+
+def reply_key(reply: str) -> str:
+    """Redis: the list a command's answer is pushed to (`Command.reply`, a name the daemon validated)."""
+    return f"sb:{reply}"
+
+
+def heartbeat_key(room: str) -> str:
+    """Redis: present (with a TTL) while the room's daemon runs and reads commands."""
+    return f"sb:player:{room}:heartbeat"
+
+
+def claim_key(room: str) -> str:
+    """Redis: the room's daemon's claim (with the heartbeat's TTL): a second daemon for the room refuses to start."""
+    return f"sb:player:{room}:claim"
+
+
+def state_key(room: str) -> str:
+    """Redis: the room's music player's last published state."""
+    return f"sb:player:{room}:state"
+
 
 # --- Choices and bounds (defined once: the state machine, the API schemas and the forms use these) ---------------
 Status = Literal["playing", "paused", "stopped"]
@@ -31,8 +67,8 @@ STATUSES: tuple[Status, ...] = get_args(Status)
 MODES: tuple[Mode, ...] = get_args(Mode)
 DEFAULT_MODE: Mode = "continuous"
 DEFAULT_VOLUME = 80
-# Bounds of what a user may send, checked before anything crosses the channel layer (which packs integers in
-# 64 bits). Sounds are minutes long; a day is plenty.
+# Bounds of what a user may send, checked before anything crosses to the daemon (which refuses anything past
+# them). Sounds are minutes long; a day is plenty.
 MIN_VOLUME, MAX_VOLUME = 0, 100
 MAX_POSITION_MS = 24 * 3600 * 1000
 MAX_TRACK_INDEX = 99_999  # above any sane PLAYLIST_MAX_ITEMS
@@ -55,7 +91,7 @@ class Message(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     def wire(self) -> dict[str, Any]:
-        """The JSON-able dict sent over the channel layer or stored in Redis."""
+        """The JSON-able dict: what is stored in Redis (commands and answers travel as its JSON)."""
         return self.model_dump(mode="json")
 
 
@@ -77,6 +113,9 @@ class PlaySound(Command):
     user_name: str = Field(default="", max_length=255)
     source: str = Field(max_length=20)
     attempt_id: Id
+    # A staff announcement (room=*): the same attempt goes to every online room; any room that plays it keeps
+    # it, so it is charged once and refunded only if no room played it.
+    announcement: bool = False
     # The sound's own level in percent of its normalized loudness (libvlc's ceiling is 200).
     volume: int = Field(default=100, ge=0, le=200)
 
@@ -134,7 +173,7 @@ _commands: TypeAdapter[AnyCommand] = TypeAdapter(AnyCommand)
 
 
 def parse_command(raw: object) -> AnyCommand:
-    """The command in a message from the channel layer; raises ValidationError for anything else."""
+    """The command in a message from a room's command list; raises ValidationError for anything else."""
     return _commands.validate_python(raw)
 
 
@@ -144,6 +183,9 @@ class PlayAnswer(Message):
     status: Literal["playing", "failed"]
     playback_id: str = ""
     detail: str = ""
+    # The daemon's stages of this play, each (name, time.monotonic() when it ended), in order: what a timed
+    # request answers in Server-Timing (`core.timing`; meaningful only when the daemon shares the web's host).
+    stamps: list[tuple[Annotated[str, Field(max_length=20)], float]] = Field(default_factory=list, max_length=8)
 
 
 class TrackInfo(Message):
@@ -187,11 +229,24 @@ class MusicAnswer(Message):
     charged: int = Field(default=0, ge=0)  # credits the command cost its sender (0: it started nothing new)
 
 
+class PlayingClip(Message):
+    playback_id: str
+    sound_id: int
+    name: str
+
+
 class Heartbeat(Message):
+    """Written every second while a room's daemon runs (with a TTL a few beats long): what the rooms list,
+    /health/ and /metrics read."""
+
+    room: str
+    host: str = ""
     pid: int
     output: str
     started_at: float
-    playing: int = 0
+    beat_at: float = 0.0  # when this beat was written (epoch seconds)
+    playing: int = 0  # every playback, the music's included
+    clips: list[PlayingClip] = Field(default_factory=list, max_length=100)  # the instant clips playing now
 
 
 # --- Events (daemon → every browser, through the live events) -----------------------------------------------------
@@ -201,16 +256,19 @@ class Event(Message):
 
 class PlayerStateChanged(Event):
     EVENT: ClassVar[str] = "player_state"
+    room: str
     state: PublishedState
 
 
 class SoundsStopped(Event):
     EVENT: ClassVar[str] = "sounds_stopped"
+    room: str
     count: int
     user_id: int | None = None
 
 
 class PlaybackEnded(Event):
     EVENT: ClassVar[str] = "playback_ended"
+    room: str
     playback_id: str
     sound_id: int | None = None

@@ -1,4 +1,4 @@
-"""The shared up-next queue in the database: what the daemon adds and takes, what people reorder and remove.
+"""Each room's up-next queue in the database: what its daemon adds and takes, what people reorder and remove.
 
 Adding is paid (`CreditAction.QUEUE_ADD`, priced like starting the music) and runs in the player daemon, where
 the player's state is (so a stopped player starts the queue at once); the debit and the row are one
@@ -21,7 +21,7 @@ from core.errors import UserError
 from credits import services as credits
 from credits.models import CreditAction, CreditTransaction
 from player.machine import Track
-from player.models import QueueItem
+from player.models import QueueItem, QueueItemQuerySet, Room
 from sounds.models import Sound
 
 
@@ -42,8 +42,12 @@ def limit() -> int:
     return int(settings.PLAYER_QUEUE_MAX_ITEMS)
 
 
-def entries() -> list[Entry]:
-    rows = QueueItem.objects.select_related("sound", "added_by")
+def _of(room: str) -> QueueItemQuerySet:
+    return QueueItem.objects.in_room(room)
+
+
+def entries(room: str) -> list[Entry]:
+    rows = _of(room).select_related("sound", "added_by")
     return [
         Entry(
             id=row.pk,
@@ -58,18 +62,19 @@ def entries() -> list[Entry]:
     ]
 
 
-def tracks() -> list[Track]:
-    """The queue as the state machine's tracks (with the file to play). The daemon calls it."""
+def tracks(room: str) -> list[Track]:
+    """The room's queue as the state machine's tracks (with the file to play). Its daemon calls it."""
     found = []
-    for row in QueueItem.objects.select_related("sound"):
+    for row in _of(room).select_related("sound"):
         path = row.sound.playable_path()
         duration = row.sound.normalized_duration or row.sound.duration
         found.append(Track(row.sound_id, row.sound.name, duration, str(path) if path else "", item_id=row.pk))
     return found
 
 
-def add(*, user_id: int, sound_id: int, first: bool) -> tuple[CreditTransaction, int]:
-    """Debit the add and put the sound first or last, together or not at all. Runs in the daemon, one at a time."""
+def add(*, room: str, user_id: int, sound_id: int, first: bool) -> tuple[CreditTransaction, int]:
+    """Debit the add and put the sound first or last in `room`'s queue, together or not at all. Runs in the room's
+    daemon, one at a time."""
     with transaction.atomic():
         sound = Sound.objects.filter(pk=sound_id).first()
         if sound is None:
@@ -78,20 +83,22 @@ def add(*, user_id: int, sound_id: int, first: bool) -> tuple[CreditTransaction,
             raise UserError(
                 f"The file of “{sound.name}” is missing, so it was not queued; ask an admin to rescan.", 404
             )
-        if QueueItem.objects.count() >= limit():
+        if _of(room).count() >= limit():
             raise UserError(f"The queue is full ({limit()} sounds): wait until some have played, then add more.", 413)
         debit = credits.debit(
             user_id=user_id,
             amount=credits.cost_of(CreditAction.QUEUE_ADD),
             action=CreditAction.QUEUE_ADD,
-            metadata={"sound_id": sound.pk, "sound_name": sound.name, "where": "next" if first else "last"},
-        )
-        ends = QueueItem.objects.aggregate(low=Min("position"), high=Max("position"))
+            metadata={
+                "sound_id": sound.pk, "sound_name": sound.name, "where": "next" if first else "last", "room": room,
+            },
+        )  # fmt: skip
+        ends = _of(room).aggregate(low=Min("position"), high=Max("position"))
         if first:
             position = (ends["low"] if ends["low"] is not None else 1) - 1
         else:
             position = (ends["high"] if ends["high"] is not None else -1) + 1
-        item = QueueItem.objects.create(sound=sound, added_by_id=user_id, position=position)
+        item = QueueItem.objects.create(room=Room.ensure(room), sound=sound, added_by_id=user_id, position=position)
     return debit, item.pk
 
 
@@ -108,10 +115,10 @@ def take(item_id: int) -> bool:
     return bool(deleted)
 
 
-def move(*, item_id: int, up: bool) -> None:
+def move(*, room: str, item_id: int, up: bool) -> None:
     """Swap an item with its neighbour (the accessible way to reorder, and what the buttons do)."""
     with transaction.atomic():
-        ids = list(QueueItem.objects.values_list("pk", flat=True))
+        ids = list(_of(room).values_list("pk", flat=True))
         if item_id not in ids:
             raise UserError("That sound has left the queue already (it played, or was removed).", 404)
         index = ids.index(item_id)
@@ -122,11 +129,11 @@ def move(*, item_id: int, up: bool) -> None:
         _renumber(ids)
 
 
-def reorder(ids: list[int]) -> None:
+def reorder(*, room: str, ids: list[int]) -> None:
     """Put the listed items in this order (drag and drop). Items that left meanwhile are ignored; items the
     list misses (added meanwhile) keep their order after the listed ones."""
     with transaction.atomic():
-        current = list(QueueItem.objects.values_list("pk", flat=True))
+        current = list(_of(room).values_list("pk", flat=True))
         present = set(current)
         ordered = [i for i in dict.fromkeys(ids) if i in present]  # the first mention of an id counts
         listed = set(ordered)
@@ -139,9 +146,9 @@ def _renumber(ids: list[int]) -> None:
         QueueItem.objects.filter(pk=pk).update(position=position)
 
 
-def remove(*, item_id: int, user: User) -> str:
+def remove(*, room: str, item_id: int, user: User) -> str:
     """Who added a sound (or staff) may take it out again; nothing is refunded. Returns the sound's name."""
-    item = QueueItem.objects.select_related("sound").filter(pk=item_id).first()
+    item = _of(room).select_related("sound").filter(pk=item_id).first()
     if item is None:
         raise UserError("That sound has left the queue already (it played, or was removed).", 404)
     if item.added_by_id != user.pk and not user.is_staff:

@@ -21,6 +21,8 @@ command -v espeak-ng >/dev/null || missing+=(espeak-ng)
 command -v prlimit >/dev/null && command -v setpriv >/dev/null || missing+=(util-linux)
 # pg_dump / pg_restore: `manage.py backup` and `restore` on PostgreSQL.
 command -v pg_dump >/dev/null && command -v pg_restore >/dev/null || missing+=(postgresql-client)
+# wrk: `make bench`'s HTTP load generator (a Python one on a 2-core machine measures itself, not the server).
+command -v wrk >/dev/null || missing+=(wrk)
 redis_answers() {
   python3 - "$1" <<'PY' 2>/dev/null
 import socket, sys, urllib.parse

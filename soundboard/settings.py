@@ -75,6 +75,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so the latency histogram of /metrics times the whole chain (health.middleware).
     "health.middleware.request_latency_middleware",
+    # Off unless SERVER_TIMING: stage stamps of a request in a Server-Timing header (the click benchmark's).
+    "health.middleware.server_timing_middleware",
     "web.middleware.request_log_middleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -350,6 +352,14 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "sweep-presence": {"task": "live.sweep_presence", "schedule": 60.0},
     "extraction-reaper": {"task": "extraction.reap", "schedule": 60.0},
+    # The Extractions page shows this answer with its age (asking the workers takes a broadcast's timeout). On the
+    # default queue, so a busy extraction worker never delays it; a check not run within its period is dropped
+    # (`expire_seconds`: django-celery-beat's spelling of `expires`).
+    "extraction-check-workers": {
+        "task": "extraction.check_workers",
+        "schedule": 30.0,
+        "options": {"queue": "default", "expire_seconds": 30},
+    },
     "sounds-sweep": {"task": "sounds.sweep", "schedule": 60.0},
     "credits-settle-attempts": {"task": "credits.settle_attempts", "schedule": 60.0},
     "backups-nightly": {
@@ -485,8 +495,14 @@ if SOUNDS_FILE_SERVING not in ("stream", "x-accel-redirect", "x-sendfile"):
 
 # --- Player ---------------------------------------------------------------------------------------------
 PLAYER_AUDIO_OUTPUT: str = env.str("PLAYER_AUDIO_OUTPUT", default="auto")
+# Commands a room's player may have waiting (its Redis list): past it a command is a 503 "too busy", not a
+# backlog that plays long after the clicks.
+PLAYER_COMMAND_CAPACITY: int = env.int("PLAYER_COMMAND_CAPACITY", default=1000)
 # How long a play request waits for the player to report "playing" before it refunds.
 PLAYER_START_TIMEOUT_S: float = env.float("PLAYER_START_TIMEOUT_S", default=3.0)
+# Answer each request's stage stamps in a Server-Timing header (core.timing): the click benchmark's switch.
+# Off by default: the stamps include this host's monotonic clock and the player daemon's stages.
+SERVER_TIMING: bool = env.bool("SERVER_TIMING", default=False)
 # How far the music steps back while an instant clip plays.
 PLAYER_DUCKING_DB: float = env.float("PLAYER_DUCKING_DB", default=12.0)
 # Caps that keep one user from loading the shared player (and every page that lists a playlist).

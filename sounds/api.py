@@ -17,11 +17,13 @@ from api.errors import refusals
 from api.pagination import MAX_PAGE, numbered_page
 from core.errors import UserError
 from player import client as commands
+from player import rooms
+from player.schemas import PlayRoomQuery, RoomQuery
 from sounds import browse, cooldowns, scanner, services, speech, tts, uploads
 from sounds.files import IMAGE_CONTENT_TYPES, serve_file
 from sounds.models import MAX_COOLDOWN_S, MAX_VOLUME, PlaySource, Sort, Sound, SoundType
 from sounds.tags import MAX_TAG_LENGTH, MAX_TAGS_PER_SOUND, NO_TAG, clean_tag
-from sounds.upload_handlers import refusal
+from sounds.upload_handlers import refused_files
 from web.types import AuthedRequest
 
 router = Router(tags=["sounds"])
@@ -52,7 +54,6 @@ class SoundOut(Schema):
     emoji: str = ""
     color: str = Field("", description="#rrggbb, or empty.")
     uploaded_by: str | None = Field(None, description="Who added it (a display name), when known.")
-    has_thumbnail: bool = False
     # The sound's picture (a small JPEG of an extracted sound's site picture), or "" when there is none.
     thumbnail_url: str = ""
 
@@ -66,7 +67,6 @@ class SoundOut(Schema):
             tags=[tag.name for tag in sound.tags.all()],
             cooldown_remaining_s=cooldowns.seconds_left(sound.next_play_at),
             uploaded_by=sound.uploaded_by.display_name if sound.uploaded_by is not None else None,
-            has_thumbnail=bool(sound.thumbnail),
         )
 
 
@@ -217,12 +217,13 @@ def delete_sound(request: AuthedRequest, sound_id: int) -> Status[None]:
 @router.post("/upload", response={201: SoundOut}, openapi_extra=refusals(409))
 def upload_sound(request: AuthedRequest, file: File[UploadedFile | None] = None) -> Status[SoundOut]:
     # Optional for the parser only: a file the upload handler stopped is absent, and deserves its 413.
-    refused = refusal(request)
-    if refused is not None:
-        raise refused
+    refused = refused_files(request)
+    if refused:
+        raise refused[0]
     if file is None:
         raise HttpError(400, "file: Field required")
     sound = uploads.import_upload(uploaded=file, user=request.user)
+    uploads.announce_added()
     return Status(201, SoundOut.of(sound, set()))
 
 
@@ -231,30 +232,35 @@ class PlayOut(Schema):
     playback_id: str
     sound_id: int
     credits: int
+    rooms: list[str] = Field(description="Where it plays: the room, or every room that played an announcement.")
+
+    @classmethod
+    def of(cls, result: commands.PlayResult) -> PlayOut:
+        return cls(
+            detail=f"Playing “{result.sound.name}”.",
+            playback_id=result.playback_id,
+            sound_id=result.sound.pk,
+            credits=result.balance,
+            rooms=list(result.rooms),
+        )
 
 
 @router.post("/play/random", response=PlayOut, openapi_extra=refusals(402, 423, 503))
-def play_random(request: AuthedRequest, filters: Query[BoardFilters]) -> PlayOut:
+def play_random(request: AuthedRequest, filters: Query[BoardFilters], room: PlayRoomQuery = None) -> PlayOut:
     """Play one sound picked at random among those the filters show (one play's cost; 404 when none)."""
+    slug = rooms.resolve(user=request.user, requested=room, announcement=True)
     among = browse.filtered(request.user, filters.board())
-    result = commands.play_random(user=request.user, among=among, source=PlaySource.API)
-    return PlayOut(
-        detail=f"Playing “{result.sound.name}”.",
-        playback_id=result.playback_id,
-        sound_id=result.sound.pk,
-        credits=result.balance,
-    )
+    result = commands.play_random(user=request.user, among=among, room=slug, source=PlaySource.API)
+    return PlayOut.of(result)
 
 
 @router.post("/play/{sound_id}", response=PlayOut, openapi_extra=refusals(402, 423, 503))
-def play(request: AuthedRequest, sound_id: int) -> PlayOut:
-    result = commands.play_sound(user=request.user, sound_id=sound_id, source=PlaySource.API)
-    return PlayOut(
-        detail=f"Playing “{result.sound.name}”.",
-        playback_id=result.playback_id,
-        sound_id=sound_id,
-        credits=result.balance,
-    )
+def play(request: AuthedRequest, sound_id: int, room: PlayRoomQuery = None) -> PlayOut:
+    """Play the sound in a room (`?room=`), or as staff in every online room at once (`?room=*`: charged once,
+    refunded only if no room played it)."""
+    slug = rooms.resolve(user=request.user, requested=room, announcement=True)
+    result = commands.play_sound(user=request.user, sound_id=sound_id, room=slug, source=PlaySource.API)
+    return PlayOut.of(result)
 
 
 class Stopped(Schema):
@@ -262,12 +268,13 @@ class Stopped(Schema):
 
 
 @router.post("/stop", response=Stopped, openapi_extra=refusals(503))
-def stop(request: AuthedRequest) -> Stopped:
-
-    if not commands.is_online():
-        raise HttpError(503, "The player is offline.")
-    commands.stop_all(user=request.user)
-    return Stopped(detail="Stopped every sound.")
+def stop(request: AuthedRequest, room: RoomQuery = None) -> Stopped:
+    """Stop every instant clip in the room (the music player has its own stop)."""
+    slug = rooms.resolve(user=request.user, requested=room)
+    if not commands.is_online(slug):
+        raise HttpError(503, f"The player of room “{slug}” is offline.")
+    commands.stop_all(room=slug, user=request.user)
+    return Stopped(detail=f"Stopped every sound in room “{slug}”.")
 
 
 class TtsIn(Schema):

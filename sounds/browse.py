@@ -48,10 +48,30 @@ def filtered(user: Any, filters: Filters) -> SoundQuerySet:
     return qs.search(filters.q)
 
 
-def favorite_ids(user_id: int) -> set[int]:
-    """Every sound `user_id` starred: one small query for a page of cards or the whole list (a person stars
-    tens or hundreds, never the library; an `IN` over the page's ids would grow with the page instead)."""
-    return set(Favorite.objects.filter(user_id=user_id).values_list("sound_id", flat=True))
+def favorite_ids(user_id: int, among: list[int] | None = None) -> set[int]:
+    """The sounds `user_id` starred (of `among` only, when given: a page of cards asks about its own sixty, not
+    the hundreds a person may have starred)."""
+    qs = Favorite.objects.filter(user_id=user_id)
+    if among is not None:
+        qs = qs.filter(sound_id__in=among)
+    return set(qs.values_list("sound_id", flat=True))
+
+
+def tag_names(sound_ids: list[int]) -> dict[int, list[str]]:
+    """Each of these sounds' tag names, by name: one query for a page of cards."""
+    found: dict[int, list[str]] = {}
+    links = Sound.tags.through.objects.filter(sound_id__in=sound_ids).order_by("tag__name")
+    for sound_id, name in links.values_list("sound_id", "tag__name"):
+        found.setdefault(sound_id, []).append(name)
+    return found
+
+
+def visible_sound(user: Any, sound_id: int) -> Sound:
+    """The sound, if `user` sees it on the board; else a 404 refusal."""
+    sound = _visible(user, sound_id)
+    if sound is None:
+        raise UserError("No such sound: it may have just been deleted.", 404)
+    return sound
 
 
 def tags_in_use() -> list[tuple[str, int]]:
@@ -63,9 +83,7 @@ def tags_in_use() -> list[tuple[str, int]]:
 # --- Favourites ---------------------------------------------------------------------------------------------
 def set_favorite(*, user: Any, sound_id: int, on: bool) -> Sound:
     """Star or unstar a sound (both idempotent). 404 when the sound is not there (or vanished meanwhile)."""
-    sound = _visible(user, sound_id)
-    if sound is None:
-        raise UserError("No such sound: it may have just been deleted.", 404)
+    sound = visible_sound(user, sound_id)
     if not on:
         Favorite.objects.filter(user_id=user.pk, sound_id=sound_id).delete()
         return sound

@@ -68,6 +68,17 @@ class LibraryFilterForm(forms.Form):
         return browse.Filters(q=f["q"], types=tuple(f["types"]), tags=tuple(f["tags"]), favorites=f["favorites"])
 
 
+class MenuForm(forms.Form):
+    """Which of a sound's menus a card asks for; none: the page with both."""
+
+    part = forms.ChoiceField(required=False, choices=[("queue", "queue"), ("manage", "manage")])
+
+    def wanted(self) -> str:
+        if not self.is_valid():
+            raise UserError("No such menu: ask for part=queue or part=manage.", 400)
+        return str(self.cleaned_data["part"])
+
+
 class NormalizeAllForm(forms.Form):
     """Staff's "normalize everything": `force=1` redoes sounds already normalized too."""
 

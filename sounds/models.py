@@ -202,6 +202,11 @@ class SoundQuerySet(models.QuerySet["Sound"]):
         return self.filter(normalization_status__in=ACTIVE)
 
 
+def may_edit(user: Any, uploaded_by_id: int | None) -> bool:
+    """Sound.editable_by for a sound known by its uploader's id only (the board reads rows, not models)."""
+    return bool(user.is_staff) or (uploaded_by_id is not None and uploaded_by_id == user.pk)
+
+
 class Sound(models.Model):
     type = models.CharField(max_length=3, choices=SoundType.choices, default=SoundType.SDB, db_index=True)
     name = models.CharField(max_length=255)
@@ -337,7 +342,7 @@ class Sound(models.Model):
 
     def editable_by(self, user: Any) -> bool:
         """The person who added a sound, and staff, may rename or delete it."""
-        return bool(user.is_staff) or (self.uploaded_by_id is not None and self.uploaded_by_id == user.pk)
+        return may_edit(user, self.uploaded_by_id)
 
     def mark_played(self) -> None:
         # F() so concurrent plays never lose a count.
@@ -374,6 +379,9 @@ class SoundPlayedQuerySet(models.QuerySet["SoundPlayed"]):
     def from_source(self, source: str) -> SoundPlayedQuerySet:
         return self.filter(source=source)
 
+    def in_room(self, slug: str) -> SoundPlayedQuerySet:
+        return self.filter(room__slug=slug)
+
 
 class SoundPlayed(models.Model):
     sound = models.ForeignKey(Sound, on_delete=models.CASCADE, related_name="plays")
@@ -382,12 +390,20 @@ class SoundPlayed(models.Model):
     )
     source = models.CharField(max_length=10, choices=PlaySource.choices, default=PlaySource.BOARD, db_index=True)
     played_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Where it was heard. A string reference: sounds doesn't import the player. A deleted room's plays stay in the
+    # history (and the totals) without a room.
+    room = models.ForeignKey("player.Room", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     objects = SoundPlayedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-played_at"]
-        indexes = [models.Index(fields=["sound", "played_at"], name="played_sound_time_idx")]
+        indexes = [
+            models.Index(fields=["sound", "played_at"], name="played_sound_time_idx"),
+            # A person's own dashboard figures (their plays this week, their top sounds) read only their rows.
+            models.Index(fields=["user", "played_at"], name="played_user_time_idx"),
+            models.Index(fields=["user", "sound"], name="played_user_sound_idx"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(source__in=["board", "player", "api"]), name="played_source_valid"),
         ]

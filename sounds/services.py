@@ -22,6 +22,7 @@ from core import jobs
 from core.claims import Lost, Outcome
 from core.errors import UserError
 from live import contexts, events
+from player.models import Room
 from sounds import audio, faces, normalizer, progress
 from sounds import tags as tagging
 from sounds.live import sound_changed
@@ -386,15 +387,17 @@ def plays_changed() -> None:
         cache.set(PLAYS_GENERATION_KEY, 1, None)
 
 
-def record_play(*, sound_id: int, user_id: int | None, source: str, user_name: str = "", playback_id: str = "") -> bool:
-    """A play really started: history row, play count, and the live "who played what" to everyone.
+def record_play(
+    *, sound_id: int, user_id: int | None, source: str, room: str, user_name: str = "", playback_id: str = ""
+) -> bool:
+    """A play really started in `room`: history row, play count, and the live "who played what" to everyone.
 
-    Runs in the player daemon: it publishes data only (the web side renders it) and touches no template.
+    Runs in the room's player daemon: it publishes data only (the web side renders it) and touches no template.
     """
     with transaction.atomic():
         if not Sound.objects.filter(pk=sound_id).update(play_count=F("play_count") + 1):
             return False  # deleted meanwhile
-        played = SoundPlayed.objects.create(sound_id=sound_id, user_id=user_id, source=source)
+        played = SoundPlayed.objects.create(sound_id=sound_id, user_id=user_id, source=source, room=Room.ensure(room))
         sound = Sound.objects.values("name", "play_count", "next_play_at").get(pk=sound_id)
     event = contexts.SoundPlayed(
         sound_id=sound_id,
@@ -405,6 +408,7 @@ def record_play(*, sound_id: int, user_id: int | None, source: str, user_name: s
         source=source,
         played_at=played.played_at,
         playback_id=playback_id,
+        room=room,
         cooldown_until=sound["next_play_at"]
         if sound["next_play_at"] and sound["next_play_at"] > played.played_at
         else None,

@@ -17,6 +17,7 @@ from django.utils.text import slugify
 
 import ratelimits
 from accounts.models import User
+from live import contexts, events
 from sounds import audio
 from sounds.models import Sound, SoundType, clean_name, humanize, inside, originals_dir
 from sounds.services import UploadError, queue_normalization
@@ -145,3 +146,8 @@ def import_upload(*, uploaded: UploadedFile[bytes], user: User | None) -> Sound:
         tmp.unlink(missing_ok=True)
     queue_normalization([sound.pk], user_id=user.pk if user else None)
     return sound
+
+
+def announce_added() -> None:
+    """Every open board (the uploader's too) re-reads its list: once for a whole batch, not once per file."""
+    events.broadcast(contexts.LibraryChanged())

@@ -15,4 +15,5 @@ urlpatterns = [
     path("<int:sound_id>/delete/", views.delete, name="delete"),
     path("<int:sound_id>/favorite/", views.favorite, name="favorite"),
     path("<int:sound_id>/edit/", views.edit, name="edit"),
+    path("<int:sound_id>/menu/", views.menu, name="menu"),
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import functools
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import messages
@@ -10,19 +10,17 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from board import services as board
 from core.errors import UserError
-from credits import services as credits
-from credits.models import CreditAction
-from sounds import browse, scanner, services, speech, uploads
+from sounds import browse, cards, scanner, services, speech, tagfilter, uploads
 from sounds.forms import (
     FavoriteForm,
     LibraryFilterForm,
+    MenuForm,
     NormalizeAllForm,
     RenameForm,
     SoundDetailsForm,
@@ -30,7 +28,7 @@ from sounds.forms import (
     UploadForm,
 )
 from sounds.models import PlaySource, Sort, Sound, SoundPlayed, SoundType
-from sounds.upload_handlers import refusal
+from sounds.upload_handlers import refused_files
 from web.decorators import staff_required
 from web.toasts import add_toast
 from web.types import AuthedRequest
@@ -38,76 +36,43 @@ from web.types import AuthedRequest
 
 def library_page(request: AuthedRequest) -> dict[str, object]:
     """The library context for the current filters: shared by the page and its htmx partials."""
-    form = LibraryFilterForm(request.GET or None)
-    f = form.values() if request.GET else LibraryFilterForm({}).values()
-    filters = form.board_filters() if request.GET else browse.Filters()
-    sounds = (
-        browse.filtered(request.user, filters)
-        .sorted_by(f["sort"])
-        .with_board_details()
-        .only(
-            "id",
-            "name",
-            "type",
-            "duration",
-            "play_count",
-            "is_normalized",
-            "normalization_error",
-            "normalization_status",
-            "created_at",
-            "next_play_at",
-            "emoji",
-            "color",
-            "thumbnail",
-            "uploaded_by",
-            "uploaded_by__name",
-            "uploaded_by__email",
-        )
-    )
+    form = LibraryFilterForm(request.GET)
+    f = form.values()
+    filters = form.board_filters()
+    sounds = browse.filtered(request.user, filters).sorted_by(f["sort"])
     hotkeys = board.bindings(request.user)
     keys = {h.key: h.sound_id for h in hotkeys}
+    # Counted without the uploader's join, which only the page's rows need.
     paginator = Paginator(sounds, per_page=_page_size(), allow_empty_first_page=True)
     page = paginator.get_page(f["page"])
+    bottom = (page.number - 1) * paginator.per_page
+    values = list(sounds.values_list(*cards.COLUMNS)[bottom : bottom + paginator.per_page])
+    ids = [v[0] for v in values]
+    rows = cards.rows(values, browse.tag_names(ids), timezone.now())
     return {
-        "urls": _card_urls(),
+        "cards": cards.render(
+            rows,
+            user=request.user,
+            favorites=browse.favorite_ids(request.user.pk, among=ids),
+            keys={sound_id: key for key, sound_id in keys.items()},
+        ),
+        "urls": cards.card_urls(),
         "csrf_input": _csrf_input(request),
         "filters": f,
-        "form": form,
         "page_obj": page,
-        "sounds": page.object_list,
-        "favorites": browse.favorite_ids(request.user.pk),
-        "now": timezone.now(),
+        "sounds": rows,
         "total": paginator.count,
         "type_choices": SoundType.choices,
         "sort_choices": Sort.choices,
         "library_empty": paginator.count == 0 and not filters.narrowed,
-        "queue_cost": settings.CREDIT_COST_PLAYER,
-        "sound_keys": {sound_id: key for key, sound_id in keys.items()},
         "hotkey_map": keys,
         "hotkeys": hotkeys,
-        "play_cost": credits.cost_of(CreditAction.VLC_PLAY_SOUND),
     }
 
 
 def _csrf_input(request: AuthedRequest) -> str:
-    # Made once per page (not a {% csrf_token %} per card): the cards' forms for browsers without JavaScript.
+    # Made once per page, for the board's forms that work without JavaScript (the cards' one form, Random).
     return format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request))
-
-
-@functools.cache
-def _card_urls() -> dict[str, str]:
-    """Prefixes of the per-card URLs, to which a card appends its id (see the template)."""
-    return {
-        "play": reverse("player:play", args=[1]).removesuffix("1/"),
-        "download": reverse("api:sound_download", args=[1]).removesuffix("1/download"),
-        "preview": reverse("api:sound_preview", args=[1]).removesuffix("1/preview"),
-        "thumbnail": reverse("api:sound_thumbnail", args=[1]).removesuffix("1/thumbnail"),
-        "favorite": reverse("sounds:favorite", args=[1]).removesuffix("1/favorite/"),
-        "edit": reverse("sounds:edit", args=[1]).removesuffix("1/edit/"),
-        "queue": reverse("player:queue_add"),
-        "bind": reverse("board:bind"),
-        "trigger": reverse("accounts:trigger", args=[1]).removesuffix("1/"),
-    }
 
 
 def _page_size() -> int:
@@ -134,13 +99,16 @@ def library(request: AuthedRequest) -> HttpResponse:
         # The infinite-scroll sentinel asks for the next cards only; filters replace the whole result block.
         partial = "page" if LibraryFilterForm(request.GET).values()["more"] else "results"
         return render(request, f"sounds/library.html#{partial}", context)
-    context["tag_choices"] = browse.tags_in_use()  # the filter form's chips: the full page only, not the partials
+    filters = cast(dict[str, Any], context["filters"])
+    context["tag_chips"] = tagfilter.chips(filters["tags"])  # the full page only, not the partials
     context["upload_form"] = UploadForm()
     context["show_hint"] = not request.session.get(HINT_SEEN)
     context["board_view"] = board.view_of(request.user)
     context["plan"] = request.user.plan
     # The room's instant plays only: the music player's tracks would fill the feed.
-    context["recent_plays"] = SoundPlayed.objects.exclude(source=PlaySource.PLAYER).select_related("sound", "user")[:8]
+    context["recent_plays"] = SoundPlayed.objects.exclude(source=PlaySource.PLAYER).select_related(
+        "sound", "user", "room"
+    )[:8]
     if request.user.is_staff:
         context["last_scan"] = scanner.latest()
     return render(request, "sounds/library.html", context)
@@ -150,28 +118,33 @@ def library(request: AuthedRequest) -> HttpResponse:
 def upload(request: AuthedRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, _upload_template(request), {"upload_form": UploadForm()})
-    refused = refusal(request)
+    too_large = refused_files(request)
     form = UploadForm(request.POST, request.FILES)
-    if refused is None and not form.is_valid():
+    if not form.is_valid() and not too_large:
         return render(request, _upload_template(request), {"upload_form": form}, status=400)
+    files = form.cleaned_data["audio"] if form.is_valid() else []
+    # Every file gets its own line, and a batch answers 200 whatever its files' fates: one file refused must not
+    # hide the others that were added. A single file's refusal keeps its own status (413 too large, 409…).
+    single = len(files) + len(too_large) == 1
     outcomes: list[dict[str, object]] = []
     status = 200
-    if refused is not None:
-        # The upload handler stopped a file past the size limit: it is reported like any other refusal.
+    for refused in too_large:
+        # Left out by the upload handler as it arrived (nothing of it was kept).
         outcomes.append({"name": refused.name, "ok": False, "detail": refused.detail, "existing": None})
-        status = refused.status
-    for uploaded in form.cleaned_data["audio"] if refused is None else []:
-        # Not a refusal of the request: a batch reports every file, and one file refused must not hide the
-        # others that were added (so this is the one view that catches a UserError).
+        status = refused.status if single else status
+    for uploaded in files:
+        # This is the one view that catches a UserError (see above).
         try:
             sound = uploads.import_upload(uploaded=uploaded, user=request.user)
         except UserError as exc:
             existing = exc.existing if isinstance(exc, services.UploadError) else None
             outcomes.append({"name": uploaded.name, "ok": False, "detail": exc.detail, "existing": existing})
-            status = exc.status if len(form.cleaned_data["audio"]) == 1 else status
+            status = exc.status if single else status
         else:
             outcomes.append({"name": uploaded.name, "ok": True, "sound": sound})
     added = sum(1 for o in outcomes if o["ok"])
+    if added:
+        uploads.announce_added()  # every board, this one too (a header asking this one again made it re-read twice)
     context = {"upload_form": UploadForm(), "outcomes": outcomes}
     if not request.htmx:
         for o in outcomes:
@@ -183,7 +156,6 @@ def upload(request: AuthedRequest) -> HttpResponse:
     response = render(request, _upload_template(request), context, status=status)
     if added:
         add_toast(response, f"{added} sound{'s' if added != 1 else ''} added; normalizing in the background.")
-        response.headers["HX-Trigger-After-Settle"] = "library:refresh"
     for o in outcomes:
         if not o["ok"]:
             add_toast(response, f"{o['name']}: {o['detail']}", "error")
@@ -286,13 +258,23 @@ def favorite(request: AuthedRequest, sound_id: int) -> HttpResponse:
     sound = browse.set_favorite(user=request.user, sound_id=sound_id, on=on)
     if not request.htmx:
         return redirect("home")
-    context = {
-        "sound": sound,
-        "favorites": {sound.pk} if on else set(),
-        "urls": _card_urls(),
-        "csrf_input": _csrf_input(request),
-    }
-    return render(request, "sounds/library.html#star", context)
+    # The board's form posts with hx-swap="none": the star comes back out of band, morphed in place (keeps focus).
+    return HttpResponse(cards.star(sound, favorite=on))
+
+
+@require_GET
+def menu(request: AuthedRequest, sound_id: int) -> HttpResponse:
+    """A sound's menus: on the board, the one a card's button asks for (`part`), fetched into the board's single
+    menu; without JavaScript, a page with both."""
+    part = MenuForm(request.GET).wanted()
+    if part == "manage":
+        sound = services.sound_for_editing(user=request.user, sound_id=sound_id)  # 404 / 403 refusals
+    else:
+        sound = browse.visible_sound(request.user, sound_id)
+    context = {"sound": sound, "editable": sound.editable_by(request.user), "queue_cost": settings.CREDIT_COST_PLAYER}
+    if request.htmx and part:
+        return render(request, f"sounds/menu.html#{part}", context)
+    return render(request, "sounds/menu.html", context)
 
 
 @require_http_methods(["GET", "POST"])

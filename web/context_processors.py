@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -10,7 +11,7 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
 from live import presence
-from player import quiet
+from player import quiet, rooms
 from player.client import published_state
 
 
@@ -41,6 +42,7 @@ def _nav_items() -> tuple[NavItem, ...]:
             items.append(NavItem(label, reverse(name), icon))
         except NoReverseMatch:
             continue
+    items.append(NavItem("Quiet hours", reverse("player:quiet_hours"), "moon", staff_only=True))
     items.append(NavItem("Admin", reverse("admin:index"), "shield", staff_only=True))
     return tuple(items)
 
@@ -51,8 +53,14 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     items = [i for i in _nav_items() if is_staff or not i.staff_only]
     context: dict[str, Any] = {"nav_items": items, "current_path": request.path}
     if user is not None and user.is_authenticated:
-        # Callables: evaluated only by templates that show them (one Redis read each).
-        context["player_state"] = published_state
+        # Callables: evaluated only by templates that show them (one Redis read each), for the person's room.
+        room = functools.cache(lambda: rooms.chosen_slug(user))
+        context["player_room"] = room
+        context["player_state"] = lambda: published_state(room())
+        statuses = functools.cache(rooms.statuses)
+        context["room_statuses"] = statuses  # the top bar's room switcher
+        context["room_names"] = lambda: {status.slug: status.name for status in statuses()}  # the feed's "in <room>"
         context["online_count"] = presence.online_count_sync
-        context["quiet_hours"] = quiet.current  # the banner of the board and the player page
+        # The banner of the board and the player page, and when it next changes, for the person's room.
+        context["quiet_hours"] = lambda: quiet.outlook(room=room())
     return context

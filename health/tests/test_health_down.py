@@ -10,13 +10,14 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from accounts.models import User
 from extraction import tooling
 from health.checks import CeleryQueue, FreeDisk, Redis, free_bytes
 from health.tests.helpers import manage_health
 from player.client import is_online
 
 pytestmark = pytest.mark.django_db
-PLAYER = "Player(room='default')"
+PLAYER = "Player(room='main')"
 
 
 @pytest.fixture(autouse=True)
@@ -107,11 +108,16 @@ def test_manage_health_exits_1_naming_the_player() -> None:
     assert f"Down: {PLAYER}" in done.stderr
 
 
-def test_yt_dlp_without_its_javascript_runtime_is_reported_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_yt_dlp_without_its_javascript_runtime_is_reported_by_name(
+    monkeypatch: pytest.MonkeyPatch, staff: User
+) -> None:
     monkeypatch.setattr(tooling, "JS_RUNTIMES", {"bun": {}})  # a runtime this machine does not have
     tooling.detect(fresh=True)
+    client = Client()
+    client.force_login(staff)
     try:
-        report = Client().get("/health/?format=json").json()
+        report = client.get("/health/?format=json").json()
+        public = Client().get("/health/?format=json").json()
     finally:
         monkeypatch.undo()
         tooling.detect(fresh=True)
@@ -119,3 +125,4 @@ def test_yt_dlp_without_its_javascript_runtime_is_reported_by_name(monkeypatch: 
     [name] = [key for key in report if key.startswith("YtDlp(")]
     assert name == f"YtDlp(version='{tooling.detect().ytdlp_version}', js_runtime='none')"
     assert report[name].startswith("Unavailable: yt-dlp's JavaScript runtime: none found")
+    assert public["YtDlp()"] == report[name]

@@ -87,7 +87,7 @@ def test_a_recorded_play_increments_the_plays_metric() -> None:
     sound = SoundFactory.create()
     before = scrape()
 
-    assert record_play(sound_id=sound.pk, user_id=None, source=PlaySource.API)
+    assert record_play(sound_id=sound.pk, user_id=None, source=PlaySource.API, room="main")
 
     after = scrape()
     assert (
@@ -137,7 +137,7 @@ def test_jobs_are_counted_by_state() -> None:
 def test_the_player_is_down_without_a_heartbeat() -> None:
     assert not is_online()
 
-    assert value(scrape(), "soundboard_player_up", room="default") == 0
+    assert value(scrape(), "soundboard_player_up", room="main") == 0
 
 
 def test_request_latency_is_observed_per_request() -> None:

@@ -20,7 +20,9 @@ def test_a_misspelt_or_missing_field_is_refused_at_the_sender() -> None:
 
 def test_an_event_crosses_as_its_name_and_a_json_context_and_renders_from_it() -> None:
     played_at = datetime(2024, 5, 1, 12, 30, tzinfo=UTC)
-    event = SoundPlayed(sound_id=3, sound_name="Horn", play_count=9, user_id=None, source="board", played_at=played_at)
+    event = SoundPlayed(
+        sound_id=3, sound_name="Horn", play_count=9, user_id=None, source="board", played_at=played_at, room="main"
+    )
     message = events.message(event)
     assert message["event"] == "sound_played"
     assert message["context"]["played_at"] == played_at.isoformat().replace("+00:00", "Z")

@@ -85,7 +85,7 @@ async def test_a_program_plays_through_the_api_and_reads_its_own_events_as_json(
     assert ann_played["data"]["sound"]["id"] == horn.pk
     assert ann_played["data"]["sound"]["name"] == "Horn"
     assert ann_played["data"]["user"] == {"id": ann.pk, "name": "Ann"}
-    assert ann_played["data"]["room"] is None
+    assert ann_played["data"]["room"] == "main"
     assert ann_played["data"]["source"] == "api"
     assert ann_played["data"]["playback_id"] == answer["playback_id"]
 

@@ -159,7 +159,7 @@ async def test_player_state_reaches_every_program_and_page_only_events_reach_non
     ws, _, _ = await connect_events(token=raw, origin=None)
     await events.abroadcast(Toast(message="for pages"))
     await events.abroadcast(Presence(online=3))
-    await events.abroadcast(PlayerStateChanged(state=PublishedState(status="paused", volume=40)))
+    await events.abroadcast(PlayerStateChanged(room="main", state=PublishedState(status="paused", volume=40)))
     event = await receive_event(ws, "player_state")
     assert event["data"]["state"]["status"] == "paused"
     assert event["data"]["state"]["volume"] == 40
@@ -173,7 +173,7 @@ async def test_one_event_has_the_same_id_on_every_socket():
     _, _, raw_b = await program()
     ws_a, _, _ = await connect_events(token=raw_a, origin=None)
     ws_b, _, _ = await connect_events(token=raw_b, origin=None)
-    await events.abroadcast(PlayerStateChanged(state=PublishedState()))
+    await events.abroadcast(PlayerStateChanged(room="main", state=PublishedState()))
     first, second = await receive_event(ws_a, "player_state"), await receive_event(ws_b, "player_state")
     assert first == second
     await ws_a.disconnect()
@@ -207,7 +207,7 @@ async def test_revoking_the_token_through_the_api_closes_the_socket_it_opened():
     assert response.status_code == 204
     assert await closed_with(ws) == consumers.CLOSE_UNAUTHENTICATED
     # Another token's socket stays open and still hears events.
-    await events.abroadcast(PlayerStateChanged(state=PublishedState()))
+    await events.abroadcast(PlayerStateChanged(room="main", state=PublishedState()))
     await receive_event(other, "player_state")
     await other.disconnect()
 
@@ -250,7 +250,7 @@ async def test_a_few_frames_from_a_program_are_ignored():
     for frame in ["ping", '{"event": "user_credits_changed"}', "x" * 10_000]:
         await ws.send_to(text_data=frame)
     await ws.send_to(bytes_data=b"\x00\x01")
-    await events.abroadcast(PlayerStateChanged(state=PublishedState()))
+    await events.abroadcast(PlayerStateChanged(room="main", state=PublishedState()))
     await receive_event(ws, "player_state")
     await ws.disconnect()
 
@@ -264,7 +264,7 @@ async def test_a_thousand_frames_close_that_socket_and_nothing_else():
         await ws.send_to(text_data=f"frame {n}")
     assert await closed_with(ws) == consumers.CLOSE_POLICY
     # The server carries on: the quiet program still hears, and the flooder may come back.
-    await events.abroadcast(PlayerStateChanged(state=PublishedState()))
+    await events.abroadcast(PlayerStateChanged(room="main", state=PublishedState()))
     await receive_event(quiet, "player_state")
     again, connected, _ = await connect_events(token=raw, origin=None)
     assert connected

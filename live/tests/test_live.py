@@ -8,9 +8,9 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from accounts.tests.factories import UserFactory
-from live import events, presence
+from live import consumers, events, presence
 from live.contexts import LiveContext, Toast, UserCreditsChanged, UserMessage
-from live.tests.sockets import connect, receive_until
+from live.tests.sockets import closed_with, connect, receive_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -117,3 +117,19 @@ async def test_disabling_a_user_closes_their_open_websockets():
 def test_event_names_cannot_point_outside_the_live_templates():
     with pytest.raises(ValueError, match="Invalid event name"):
         events.broadcast(Forged())
+
+
+async def test_a_flood_of_frames_closes_that_page_socket_and_nothing_else():
+    flooder, quiet = await sync_to_async(UserFactory.create)(), await sync_to_async(UserFactory.create)()
+    ws_quiet, _ = await connect(quiet)
+    ws, _ = await connect(flooder)
+    # A page sends nothing: a few stray frames are ignored, a flood closes the socket (no work per frame).
+    for n in range(1000):
+        await ws.send_to(text_data=f"frame {n}")
+    assert await closed_with(ws) == consumers.CLOSE_POLICY
+    await events.abroadcast(Toast(message="still-here"))
+    assert "still-here" in await receive_until(ws_quiet, "still-here")
+    again, connected = await connect(flooder)
+    assert connected
+    await again.disconnect()
+    await ws_quiet.disconnect()

@@ -24,20 +24,22 @@ from core.redis_client import sync_client
 from credits import services as credits
 from credits.models import CreditAction, CreditTransaction
 from live.contexts import Toast
-from player import machine
+from player import machine, quiet
 from player import queue as up_next
 from player.daemon.engine import Engine, Playback
 from player.daemon.publish import publish_event
 from player.models import SavedPlayerState
-from player.protocol import STATE_KEY, MusicAnswer, MusicCommand, PlayerStateChanged, PublishedState
+from player.protocol import MusicAnswer, MusicCommand, PlayerStateChanged, PublishedState, state_key
 from playlists.models import Playlist
 from playlists.services import main_playlist
+from sounds.models import Sound
 from sounds.services import record_play
 
 logger = logging.getLogger(__name__)
 
 MUSIC_PREFIX = "music-"
 TICK_S = 0.5  # position polls; browsers hear of each new second of playback (see `tick`)
+QUIET_LOOK_S = 1.0  # how often the daemon asks whether quiet hours began (a cached read)
 
 
 def _load_tracks(playlist_id: int | None) -> tuple[int | None, str, list[machine.Track]]:
@@ -58,6 +60,13 @@ def _load_tracks(playlist_id: int | None) -> tuple[int | None, str, list[machine
     return playlist.pk, playlist.name, tracks
 
 
+def _sound_volume(sound_id: int) -> int:
+    """The sound's own volume (0-200 %), read as its track starts: an edit made since the playlist was loaded
+    counts. A sound deleted meanwhile plays at 100 % (its file is gone anyway, so the track is skipped)."""
+    volume = Sound.objects.filter(pk=sound_id).values_list("volume", flat=True).first()
+    return 100 if volume is None else volume
+
+
 def _ledger_note(command: str, state: machine.PlayerState) -> dict[str, Any]:
     """What a paid command started, for the sender's ledger: the track and the playlist, not just "music"."""
     track = state.current_track
@@ -70,9 +79,11 @@ def _ledger_note(command: str, state: machine.PlayerState) -> dict[str, Any]:
 
 
 class MusicRuntime:
-    def __init__(self, engine: Engine, db: Any) -> None:
+    def __init__(self, engine: Engine, db: Any, *, room: str, default_volume: int = machine.DEFAULT_VOLUME) -> None:
         self.engine = engine
         self.db = db  # wraps a sync function to run in a thread with its own DB connection
+        self.room = room
+        self.default_volume = default_volume  # a room's first start; afterwards its saved state says
         self.player = machine.MusicPlayer()
         # Held by everything that moves the state machine (commands, reloads, ticks, libvlc reports): a command
         # decides on the state, debits in a DB thread and then acts, and nothing may move the state in between.
@@ -80,12 +91,18 @@ class MusicRuntime:
         self.current: Playback | None = None
         self.pending_seek = 0
         self.ducked = False
+        # The current track's own volume (the sound's, 0-200 %): it scales the player's volume for what the room
+        # hears; the state (and the slider) keeps the player's volume.
+        self.track_volume = 100
         self._shown_second: int | None = None  # the whole second of the position browsers last saw
+        self._quiet: bool | None = None  # whether it was quiet at the last look (None: not looked yet)
+        self._quiet_looked = 0.0
 
     # --- start and state ---------------------------------------------------------------------------------
     async def start(self) -> None:
-        saved = await self.db(SavedPlayerState.load)()
-        self.player = machine.MusicPlayer.restore(saved) if saved else machine.MusicPlayer()
+        saved = await self.db(SavedPlayerState.load)(self.room)
+        fresh = machine.MusicPlayer(machine.PlayerState(volume=self.default_volume))
+        self.player = machine.MusicPlayer.restore(saved) if saved else fresh
         await self.reload(self.player.state.playlist_id, force=True)
         await self.queue_changed()
 
@@ -97,7 +114,7 @@ class MusicRuntime:
 
     async def _refresh_queue(self) -> None:
         # Also read before every decision that may take from the queue: the database is the queue's truth.
-        self.player.set_queue(await self.db(up_next.tracks)())
+        self.player.set_queue(await self.db(up_next.tracks)(self.room))
 
     async def reload(self, playlist_id: int | None, *, force: bool = False) -> None:
         """Apply the seed's reload rules after the playlist changed (or on start)."""
@@ -113,10 +130,10 @@ class MusicRuntime:
     async def publish(self, *, save: bool = True) -> None:
         state = self.public_state()
         self._shown_second = self.player.state.position_ms // 1000
-        await asyncio.to_thread(sync_client().set, STATE_KEY, state.model_dump_json())
-        await publish_event(PlayerStateChanged(state=state))
+        await asyncio.to_thread(sync_client().set, state_key(self.room), state.model_dump_json())
+        await publish_event(PlayerStateChanged(room=self.room, state=state))
         if save:
-            await self.db(SavedPlayerState.store)(self.player.state.to_dict())
+            await self.db(SavedPlayerState.store)(self.room, self.player.state.to_dict())
 
     # --- commands ------------------------------------------------------------------------------------------
     async def command(self, command: MusicCommand) -> MusicAnswer:
@@ -137,9 +154,9 @@ class MusicRuntime:
                     # the queue at once, free, since the add was the press that paid.
                     assert params.sound_id is not None
                     added = await self.db(up_next.add)(
-                        user_id=command.user_id, sound_id=params.sound_id, first=bool(params.first)
+                        room=self.room, user_id=command.user_id, sound_id=params.sound_id, first=bool(params.first)
                     )
-                    effects = trial.set_queue(await self.db(up_next.tracks)())
+                    effects = trial.set_queue(await self.db(up_next.tracks)(self.room))
                     effects += trial.play() if trial.state.status == "stopped" else []
                     paid = False
                 elif name == "set_playlist":
@@ -170,7 +187,7 @@ class MusicRuntime:
                         user_id=command.user_id,
                         amount=cost,
                         action=CreditAction.PLAYER_PLAY,
-                        metadata=_ledger_note(name, trial.state),
+                        metadata={**_ledger_note(name, trial.state), "room": self.room},
                     )
                 except credits.InsufficientCredits as exc:
                     return MusicAnswer(status="error", detail=str(exc), code=402)
@@ -184,6 +201,9 @@ class MusicRuntime:
                 return MusicAnswer(status="error", detail="The player did not answer in time.", code=503)
             self.player = trial
             await self.run(effects)
+            # The quiet-hours watch compares with now: a command obeyed during quiet hours was staff's (everyone
+            # else is refused before it gets here), so the watch must not take that moment for a beginning.
+            await self._watch_quiet(now=True)
             return MusicAnswer(status="ok", state=self.public_state(), charged=cost if debit is not None else 0)
 
     # --- effects ---------------------------------------------------------------------------------------------
@@ -206,6 +226,7 @@ class MusicRuntime:
                 await self.run(self.player.track_failed(playback=effect.playback), save=False)
                 return
             self.pending_seek = effect.position_ms
+            self.track_volume = await self.db(_sound_volume)(effect.track.sound_id)
             self.current = self.engine.play(
                 path, playback_id=playback_id, label=effect.track.name, volume=self._volume(effect.volume)
             )
@@ -221,9 +242,9 @@ class MusicRuntime:
         elif isinstance(effect, machine.SetVolume) and self.current is not None:
             self.engine.set_volume(self.current, self._volume(effect.volume))
         elif isinstance(effect, machine.CountPlay):
-            await self.db(record_play)(sound_id=effect.sound_id, user_id=None, source="player")
+            await self.db(record_play)(sound_id=effect.sound_id, user_id=None, source="player", room=self.room)
         elif isinstance(effect, machine.Warn):
-            await publish_event(Toast(message=effect.message, level="warning"))
+            await publish_event(Toast(message=f"{effect.message} (room “{self.room}”)", level="warning"))
 
     async def _release_current(self) -> None:
         if self.current is not None:
@@ -257,9 +278,33 @@ class MusicRuntime:
             await self.run(self.player.track_failed(playback=number))
 
     async def tick(self) -> None:
-        """Position while playing; counts plays at 20 % and keeps browsers' progress bars moving."""
+        """Position while playing; counts plays at 20 % and keeps browsers' progress bars moving; pauses the music
+        when quiet hours begin."""
         async with self.lock:
+            await self._watch_quiet()
             await self._tick()
+
+    async def _watch_quiet(self, *, now: bool = False) -> None:
+        """Music playing as a quiet period begins (a window starts, or staff add one covering now) pauses.
+
+        Only at the beginning: music started during quiet hours was started by staff (everyone else is refused),
+        which is their override, so it plays on. A period that begins while the player is stopped changes nothing.
+        `now`: look at once, whenever the last look was (after a command).
+        """
+        clock = time.monotonic()
+        if not now and clock - self._quiet_looked < QUIET_LOOK_S:
+            return
+        self._quiet_looked = clock
+        period = await self.db(quiet.current)(room=self.room)
+        began = period is not None and self._quiet is False
+        self._quiet = period is not None
+        if not began or self.player.state.status != "playing":
+            return
+        assert period is not None
+        logger.info("Quiet hours began: pausing the music until %s", period.until_text)
+        await self.run(self.player.pause())
+        text = f"Quiet hours: the music is paused until {period.until_text} (room “{self.room}”)."
+        await publish_event(Toast(message=text, level="warning"))
 
     async def _tick(self) -> None:
         if self.player.state.status != "playing" or self.current is None:
@@ -278,11 +323,14 @@ class MusicRuntime:
         if effects or self.player.state.position_ms // 1000 != self._shown_second:
             await self.publish(save=False)
 
-    # --- ducking -----------------------------------------------------------------------------------------
+    # --- what the room hears -------------------------------------------------------------------------------
     def _volume(self, volume: int) -> int:
-        if not self.ducked:
-            return volume
-        return max(0, round(volume * math.pow(10, -settings.PLAYER_DUCKING_DB / 20)))
+        """The level libvlc plays the current track at: the player's volume scaled by the track's own (a sound
+        set to 50 % is 6 dB quieter as music too), and stepped back while a clip plays."""
+        level = volume * self.track_volume / 100
+        if self.ducked:
+            level *= math.pow(10, -settings.PLAYER_DUCKING_DB / 20)
+        return max(0, round(level))
 
     async def duck(self, on: bool) -> None:
         """While an instant clip plays, the music steps back by PLAYER_DUCKING_DB."""

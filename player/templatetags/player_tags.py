@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django import template
 
+from player import quiet, rooms
 from player.forms import MODE_CHOICES
-from player.protocol import MAX_VOLUME, MIN_VOLUME, PublishedState, TrackInfo
+from player.protocol import DEFAULT_ROOM, MAX_VOLUME, MIN_VOLUME, PublishedState, TrackInfo
 
 register = template.Library()
 
@@ -39,3 +41,19 @@ def player_modes() -> list[tuple[str, str]]:
 def volume_bounds() -> tuple[int, int]:
     """The protocol's volume range, for the bar's slider."""
     return MIN_VOLUME, MAX_VOLUME
+
+
+@register.simple_tag
+def quiet_period(event_room: str | None, page_room: str | None) -> quiet.Quiet | None:
+    """The bar's room's quiet period now. A live event's render names its room (no request, no context processor);
+    a page's render has the person's room (`player_room`)."""
+    return quiet.current(room=event_room or page_room or DEFAULT_ROOM)
+
+
+@register.simple_tag
+def room_label(slug: str | None, names: Mapping[str, str]) -> str:
+    """The room's name for the feed's "in <room>", or "" while there is only one room (nothing to tell apart).
+
+    `names` (slug → name) is given by the page (`room_names` in web.context_processors) or, for live events, by
+    live.rendering: a template rendered on the event loop may not read the database."""
+    return rooms.label(slug, names)

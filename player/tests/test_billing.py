@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 import signal
 import threading
@@ -12,18 +13,17 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import connection
 from django.test import Client
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
 from conftest import PlayerProcess
+from core.redis_client import sync_client
 from credits import services as credits
 from credits.models import AttemptState, CreditAction, CreditTransaction
 from player.daemon.runtime import _keep_and_record
-from player.protocol import PLAYER_CHANNEL, PlaySound
+from player.protocol import PlaySound, command_key
 from playlists import services as playlists
 from sounds.models import Sound, SoundPlayed
 from sounds.scanner import scan
@@ -151,14 +151,15 @@ def test_a_music_start_without_credits_is_402_and_nothing_plays(player_process, 
 
 
 def test_the_daemon_drops_a_malformed_command_and_goes_on(player_process, long_playlist, user):
-    layer = get_channel_layer()
-    assert layer is not None
     garbage = {"type": "music.command", "command": "play", "user_id": user.pk, "deadline": time.time() + 5, "x": 1}
-    async_to_sync(layer.send)(PLAYER_CHANNEL, garbage)
+    sync_client().rpush(command_key("main"), "not json", "[1, 2]", json.dumps(garbage))
     client = logged_in(user)
     assert api(client, "playlist", {"playlist_id": long_playlist.pk}).status_code == 200
     assert api(client, "stop").json()["status"] == "stopped"  # answered after the garbage: never half run
-    assert "Dropped a malformed 'music.command' command" in player_process.log_path.read_text()
+    log = player_process.log_path.read_text()
+    assert "Dropped a command that is not JSON: 'not json'" in log
+    assert "Dropped a command that is not an object: '[1, 2]'" in log
+    assert "Dropped a malformed 'music.command' command" in log
     assert paid_starts() == 0
 
 
@@ -187,16 +188,16 @@ def test_a_refunded_play_is_never_recorded_and_a_recorded_one_never_refunded(use
     # Each order once, so both outcomes are seen ...
     first, command = pending_play(user, sound)
     assert credits.refund_attempt(first, reason="timed out") is not None
-    assert not _keep_and_record(command, "late")
+    assert not _keep_and_record(command, "late", "main")
     second, command = pending_play(user, sound)
-    assert _keep_and_record(command, "on-time")
+    assert _keep_and_record(command, "on-time", "main")
     assert credits.refund_attempt(second, reason="timed out") is None
     # ... then the daemon's "first samples" and the web side's "gave up" raced, many times.
     outcomes = []
     for _ in range(40):
         attempt, command = pending_play(user, sound)
         kept, refund = at_once(
-            functools.partial(_keep_and_record, command, "raced"),
+            functools.partial(_keep_and_record, command, "raced", "main"),
             functools.partial(credits.refund_attempt, attempt, reason="gave up"),
         )
         attempt.refresh_from_db()

@@ -128,3 +128,43 @@ def test_bad_output_settings_are_refused(value):
         return
     with pytest.raises(ValueError, match="PLAYER_AUDIO_OUTPUT"):
         Output.parse(value)
+
+
+def test_a_play_takes_a_media_player_made_ahead_and_hears_its_first_samples(engine_factory, tmp_path):
+    engine, events = engine_factory(Output.parse(f"file:{tmp_path / 'out'}"))
+    engine.warm(2)
+    spare = [warm.player for warm in engine._warm]
+    assert len(spare) == 2
+    clip = media.tone(tmp_path / "clip.wav", 0.5, freq=440, gain_db=-3)
+    playback = engine.play(clip, playback_id="warm", label="warm")
+    assert playback.player in spare  # no new media player on the click's path
+    assert len(engine._warm) == 1
+    events.wait("warm", "playing")
+    # The first samples are stamped as they reach the output, after play() was called, and are due no earlier.
+    assert playback.started_at is not None
+    assert playback.heard_at is not None
+    assert playback.due_at is not None
+    assert playback.started_at <= playback.heard_at <= playback.due_at
+    events.wait("warm", "ended")
+    engine.forget("warm")
+    assert playback.wav_path is not None
+    seconds, rms = wav_stats(playback.wav_path)
+    assert abs(seconds - 0.5) < 0.1
+    assert rms > 1000
+    engine.warm(2)
+    assert len(engine._warm) == 2
+
+
+def test_plays_past_the_warm_players_get_players_made_on_the_spot(engine_factory, tmp_path):
+    engine, events = engine_factory(Output.parse(f"file:{tmp_path / 'out'}"))
+    engine.warm(1)
+    clip = media.tone(tmp_path / "clip.wav", 0.4, freq=440, gain_db=-3)
+    first = engine.play(clip, playback_id="first", label="first")
+    second = engine.play(clip, playback_id="second", label="second")
+    assert first.player is not second.player
+    for playback in (first, second):
+        events.wait(playback.id, "ended")
+        engine.forget(playback.id)
+        assert playback.wav_path is not None
+        assert wav_stats(playback.wav_path)[1] > 1000  # each heard in its own player, none silent
+    assert engine._warm == []

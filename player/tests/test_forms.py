@@ -64,8 +64,8 @@ def test_the_api_documents_the_published_state_and_sends_it(authed_client: Clien
 
     fields = set(PublishedState.model_fields)
     assert set(documented("/api/v1/player/pause", "post")["properties"]) == fields
-    assert set(documented("/api/v1/player/state", "get")["properties"]) == fields | {"online", "tracks"}
+    assert set(documented("/api/v1/player/state", "get")["properties"]) == fields | {"room", "online", "tracks"}
     # What /state sends (the player is offline here: the defaults) is what it documents.
     sent = authed_client.get("/api/v1/player/state").json()
-    assert set(sent) == fields | {"online", "tracks"}
+    assert set(sent) == fields | {"room", "online", "tracks"}
     assert sent["online"] is False

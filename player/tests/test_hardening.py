@@ -13,10 +13,9 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from channels.layers import channel_layers
-from channels_redis.core import RedisChannelLayer
 from django.db import connection
 from django.test import Client
+from redis.commands.core import Script
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from accounts.models import User
@@ -25,7 +24,7 @@ from conftest import PlayerProcess
 from core.redis_client import sync_client
 from credits.models import CreditAction, CreditTransaction
 from player.client import published_state
-from player.protocol import HEARTBEAT_KEY, Heartbeat
+from player.protocol import Heartbeat, heartbeat_key
 from playlists import services as playlists
 from sounds.models import Sound, SoundPlayed
 from sounds.scanner import scan
@@ -73,7 +72,12 @@ def logged_in(user: User) -> Client:
     return client
 
 
-def test_a_flood_of_stop_commands_is_refused_while_another_users_plays_still_start(player_process, tones, user):
+def test_a_flood_of_stop_commands_is_refused_while_another_users_plays_still_start(
+    player_process, tones, user, settings
+):
+    # The default's count in a window long enough for the whole flood, however slow this machine is today: with
+    # the default 10 s window a loaded box sends the 500 requests across two windows (40 let through, not 20).
+    settings.PLAYER_COMMAND_RATE_LIMIT = "20/600s"
     flooder = UserFactory.create()
     statuses: list[tuple[int, str | None]] = []
     underway = threading.Event()
@@ -92,20 +96,18 @@ def test_a_flood_of_stop_commands_is_refused_while_another_users_plays_still_sta
             underway.set()
             connection.close()
 
-    started = time.monotonic()
     thread = threading.Thread(target=flood)
     thread.start()
     underway.wait(timeout=30)
     victim = logged_in(user)
     plays = [victim.post(f"/api/v1/sounds/play/{tones[name].pk}").status_code for name in ("horn", "bell", "gong")]
-    thread.join(timeout=60)
-    assert time.monotonic() - started < 10  # the whole flood fell in one window of the limit
+    thread.join(timeout=120)
     assert plays == [200, 200, 200]
     codes = [code for code, _ in statuses]
     assert len(codes) == 500
-    assert codes.count(200) == 20  # PLAYER_COMMAND_RATE_LIMIT's default, 20 per 10 s
+    assert codes.count(200) == 20
     assert codes.count(429) == 480
-    assert all(retry and 1 <= int(retry) <= 10 for code, retry in statuses if code == 429)
+    assert all(retry and 1 <= int(retry) <= 600 for code, retry in statuses if code == 429)
     assert balance(user) == 22
 
 
@@ -122,14 +124,8 @@ def test_the_pages_limit_free_commands_too(player_process, user, settings):
 
 
 def test_a_full_player_channel_after_the_debit_refunds_with_a_clear_503(player_process, tones, user, settings):
-    # The player's channel holds one message; a stalled player lets another user's stop fill it.
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            **settings.CHANNEL_LAYERS["default"],
-            "CONFIG": {**settings.CHANNEL_LAYERS["default"]["CONFIG"], "channel_capacity": {"player": 1}},
-        }
-    }
-    channel_layers.backends.clear()
+    # The player's command list holds one command; a stalled player lets another user's stop fill it.
+    settings.PLAYER_COMMAND_CAPACITY = 1
     horn = tones["horn"]
     playlist = playlists.create_playlist(owner=user, name="Mix")
     playlists.add_sound(playlist=playlist, sound_id=tones["gong"].pk)
@@ -243,18 +239,18 @@ def test_the_published_state_carries_the_current_track_and_a_version_not_the_tra
 
 def test_redis_failing_between_the_debit_and_the_send_refunds(tones, user, monkeypatch):
 
-    alive = Heartbeat(pid=os.getpid(), output="none", started_at=time.time())
-    sync_client().set(HEARTBEAT_KEY, alive.model_dump_json(), ex=5)  # a player seemed alive a moment ago
+    alive = Heartbeat(room="main", pid=os.getpid(), output="none", started_at=time.time())
+    sync_client().set(heartbeat_key("main"), alive.model_dump_json(), ex=5)  # a player seemed alive a moment ago
 
-    async def send(self: Any, channel: str, message: dict[str, Any]) -> None:
+    def push(self: Any, keys: Any = None, args: Any = None, client: Any = None) -> Any:
         raise RedisConnectionError("Connection refused")
 
-    monkeypatch.setattr(RedisChannelLayer, "send", send)
+    monkeypatch.setattr(Script, "__call__", push)  # the command's push (player.client._push) finds Redis gone
     client = logged_in(user)
     try:
         response = client.post(f"/api/v1/sounds/play/{tones['horn'].pk}")
     finally:
-        sync_client().delete(HEARTBEAT_KEY)
+        sync_client().delete(heartbeat_key("main"))
     assert response.status_code == 503
     assert "cannot be reached right now" in response.json()["detail"]
     assert "refunded" in response.json()["detail"]

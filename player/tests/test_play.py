@@ -197,3 +197,24 @@ def test_a_killed_player_is_offline_and_a_restart_brings_it_back(player_process,
     while not SoundPlayed.objects.filter(sound=horn).exists():
         assert time.monotonic() < deadline, "the restarted player never recorded the play"
         time.sleep(0.05)
+
+
+def test_a_timed_play_answers_the_stages_of_the_click_in_server_timing(player_process, horn, user, settings):
+    settings.SERVER_TIMING = True
+    _, raw = ApiToken.issue(user=user, name="deck")
+    response = Client().post(f"/api/v1/sounds/play/{horn.pk}", headers={"Authorization": f"Bearer {raw}"})
+    assert response.status_code == 200
+    parts = [part.strip() for part in response["Server-Timing"].split(",")]
+    names = [part.split(";")[0] for part in parts]
+    # The web's stages in the order they happen, then the daemon's (carried back in its answer), then the answer.
+    web = ["auth", "lookup", "quiet", "ratelimit", "online", "cooldown", "debit", "send"]
+    player = ["player_receive", "player_open", "player_first_samples"]
+    assert [n for n in names if n in web] == web
+    assert [n for n in names if n in player] == player
+    # The daemon may read the command before the send returns (the channel layer's last step is an EXPIRE).
+    assert names.index("debit") < names.index("player_receive") < names.index("answer")
+    assert "respond" in names
+    assert names[-1] == "clock"
+    durations = [float(part.split("dur=")[1]) for part in parts if "dur=" in part]
+    assert all(d >= 0 for d in durations)
+    assert 0 < sum(durations) < 3000  # one clock: the player's stamps line up with the web's

@@ -12,7 +12,7 @@ from django.test import Client
 from accounts.models import User
 from accounts.tests.factories import UserFactory
 from credits.models import CreditAction, CreditTransaction
-from player.models import QueueItem
+from player.models import QueueItem, Room
 from player.tests.test_music import api, make_playlist, music_wavs
 from sounds.models import Sound
 from sounds.scanner import scan
@@ -118,7 +118,7 @@ def test_bad_adds_are_refused_with_a_reason_and_charge_nothing(quiet_player, sdb
     assert "no longer exists" in gone.json()["detail"]
     for body in ({"sound_id": 0}, {"sound_id": "x"}, {"sound_id": 10**30}, {}):
         assert client.post("/api/v1/player/queue", body, content_type="application/json").status_code == 400
-    QueueItem.objects.bulk_create([QueueItem(sound=horn, position=i) for i in range(50)])
+    QueueItem.objects.bulk_create([QueueItem(room=Room.ensure("main"), sound=horn, position=i) for i in range(50)])
     full = add(client, horn)
     assert full.status_code == 413
     assert "The queue is full (50 sounds)" in full.json()["detail"]
@@ -134,7 +134,8 @@ def test_bad_adds_are_refused_with_a_reason_and_charge_nothing(quiet_player, sdb
 def test_reorder_move_and_remove(quiet_player, sdb):
     owner, other, staff = UserFactory.create(), UserFactory.create(), UserFactory.create(is_staff=True)
     horn = tone_sound(sdb, "horn", 0.4, 500)
-    a, b, c = (QueueItem.objects.create(sound=horn, position=i, added_by=owner) for i in range(3))
+    main = Room.ensure("main")
+    a, b, c = (QueueItem.objects.create(room=main, sound=horn, position=i, added_by=owner) for i in range(3))
     client = signed_in(other)
     answer = client.put("/api/v1/player/queue", {"items": [c.pk, a.pk, 999999]}, content_type="application/json")
     assert [i["id"] for i in answer.json()["items"]] == [c.pk, a.pk, b.pk]

@@ -109,7 +109,15 @@ def test_quiet_hours_api_says_whether_and_until_when(client: Client):
     tomorrow = timezone.localtime().date() + timedelta(days=1)
     assert answer["message"] == f"Quiet hours until {tomorrow:%A} 00:00."
     assert answer["windows"] == [
-        {"id": w.pk, "day": w.day, "day_name": w.get_day_display(), "start": "00:00", "end": "00:00", "note": "Exams"}
+        {
+            "id": w.pk,
+            "day": w.day,
+            "day_name": w.get_day_display(),
+            "start": "00:00",
+            "end": "00:00",
+            "note": "Exams",
+            "room": None,
+        }
     ]
 
 

@@ -126,9 +126,15 @@ def test_thumbnails_are_served_with_an_hour_of_cache(authed_client, real_sound, 
     thumbs = sounds_root / "originals" / "extracted" / "thumbnails"
     thumbs.mkdir(parents=True)
     (thumbs / "t.jpg").write_bytes(b"\xff\xd8\xff\xe0fakejpeg")
+    (listed,) = authed_client.get("/api/v1/sounds/").json()["items"]
+    assert listed["thumbnail_url"] == ""
     real_sound.thumbnail = "t.jpg"
     real_sound.save()
-    response = authed_client.get(f"/api/v1/files/sounds/{real_sound.pk}/thumbnail")
+    (listed,) = authed_client.get("/api/v1/sounds/").json()["items"]
+    # One field says whether there is a picture and where: its address, or "" (no separate has_thumbnail).
+    assert listed["thumbnail_url"] == f"/api/v1/files/sounds/{real_sound.pk}/thumbnail"
+    assert "has_thumbnail" not in listed
+    response = authed_client.get(listed["thumbnail_url"])
     assert response.status_code == 200
     assert response["Content-Type"] == "image/jpeg"
     assert "max-age=3600" in response["Cache-Control"]

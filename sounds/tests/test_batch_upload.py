@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
+from accounts.tests.factories import UserFactory
+from live.tests.sockets import connect, receive_until
 from sounds.models import Sound
 from sounds.tests import media
 
@@ -62,3 +66,65 @@ def test_the_length_limit_is_worded_alike_in_the_help_and_the_error(authed_clien
     assert duration_words(1) == "1 second"
     page = authed_client.get("/sounds/upload/").content.decode()
     assert "10 minutes each" in page
+
+
+def test_a_file_over_the_size_limit_in_a_batch_is_named_and_the_others_still_go_in(
+    authed_client, sounds_root, tmp_path, settings
+):
+    settings.SOUNDS_MAX_UPLOAD_MB = 1
+    before = set(settings.FILE_UPLOAD_TEMP_DIR.iterdir())
+    first = media.tone(tmp_path / "First.wav", 0.5, freq=440)
+    big = media.noise(tmp_path / "big.wav", 15)  # ~1.3 MB of PCM
+    last = media.tone(tmp_path / "Last.wav", 0.5, freq=660)
+    files = [
+        SimpleUploadedFile("First.wav", first.read_bytes(), content_type="audio/wav"),
+        SimpleUploadedFile("big.wav", big.read_bytes(), content_type="audio/wav"),
+        SimpleUploadedFile("Last.wav", last.read_bytes(), content_type="audio/wav"),  # after the big one
+    ]
+    response = authed_client.post("/sounds/upload/", {"audio": files}, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    results = response.content.decode()
+    assert "<strong>big.wav</strong>: The file is larger than 1 MB." in results
+    assert "added as “First”" in results
+    assert "added as “Last”" in results
+    toasts = [t["message"] for t in json.loads(response.headers["HX-Trigger"])["toasts"]]
+    assert "big.wav: The file is larger than 1 MB." in toasts
+    assert sorted(Sound.objects.values_list("name", flat=True)) == ["First", "Last"]
+    assert set(settings.FILE_UPLOAD_TEMP_DIR.iterdir()) == before  # nothing of the big file is left in var/tmp
+
+
+def test_a_batch_of_only_files_over_the_limit_names_each_and_adds_nothing(
+    authed_client, sounds_root, tmp_path, settings
+):
+    settings.SOUNDS_MAX_UPLOAD_MB = 1
+    big = media.noise(tmp_path / "big.wav", 15).read_bytes()
+    files = [SimpleUploadedFile(f"big{i}.wav", big, content_type="audio/wav") for i in range(2)]
+    response = authed_client.post("/sounds/upload/", {"audio": files}, headers={"HX-Request": "true"})
+    assert response.status_code == 200  # a batch: each file has its own answer
+    page = response.content.decode()
+    assert "<strong>big0.wav</strong>: The file is larger than 1 MB." in page
+    assert "<strong>big1.wav</strong>: The file is larger than 1 MB." in page
+    assert not Sound.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_batch_tells_every_open_board_once(sounds_root, tmp_path):
+    user = await sync_to_async(UserFactory.create)()
+    watcher = await sync_to_async(UserFactory.create)()
+    client = Client()
+    await sync_to_async(client.force_login)(user)
+    ws, _ = await connect(watcher)
+    files = [
+        SimpleUploadedFile(f"Tone {i}.wav", media.tone(tmp_path / f"t{i}.wav", 0.3, freq=500 + 60 * i).read_bytes())
+        for i in range(3)
+    ]
+    response = await sync_to_async(client.post)("/sounds/upload/", {"audio": files}, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert "HX-Trigger-After-Settle" not in response.headers  # the live event refreshes this board too
+    await receive_until(ws, 'data-trigger="library:refresh"', timeout=10)
+    # One refresh for the batch, not one per file. Other frames (presence, rooms) may come and are not counted.
+    more = []
+    while not await ws.receive_nothing(timeout=1):
+        more.append((await ws.receive_output())["text"])
+    assert not [frame for frame in more if "library:refresh" in frame], more
+    await ws.disconnect()

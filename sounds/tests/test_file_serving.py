@@ -143,3 +143,55 @@ def test_a_name_with_line_breaks_makes_a_clean_header(authed_client, sound):
     assert response.status_code == 200
     assert "\n" not in response["Content-Disposition"]
     assert "Set-Cookie" not in response.headers
+
+
+def test_a_file_carries_validators_and_a_current_copy_gets_a_304_with_the_safe_headers(authed_client, sound):
+    url = f"/api/v1/files/sounds/{sound.pk}/preview"
+    first = authed_client.get(url)
+    etag, modified = first["ETag"], first["Last-Modified"]
+    assert first["Accept-Ranges"] == "bytes"
+    assert first["Content-Length"] == str(sound.original_path.stat().st_size)
+    for headers in ({"HTTP_IF_NONE_MATCH": etag}, {"HTTP_IF_MODIFIED_SINCE": modified}):
+        again = authed_client.get(url, **headers)
+        assert again.status_code == 304
+        assert again["ETag"] == etag
+        assert again.content == b""
+        assert {k: again[k] for k in SAFE} == SAFE
+
+
+def test_a_changed_file_gets_a_new_etag_and_is_sent_again(authed_client, sound):
+    url = f"/api/v1/files/sounds/{sound.pk}/download"
+    etag = authed_client.get(url)["ETag"]
+    media.tone(sound.original_path, 2)
+    response = authed_client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 200
+    assert response["ETag"] != etag
+    assert b"".join(response.streaming_content) == sound.original_path.read_bytes()
+
+
+def test_if_range_serves_the_range_of_the_same_file_and_the_whole_of_a_changed_one(authed_client, sound):
+    url = f"/api/v1/files/sounds/{sound.pk}/preview"
+    first = authed_client.get(url)
+    original = sound.original_path.read_bytes()
+    same = authed_client.get(url, HTTP_RANGE="bytes=100-199", HTTP_IF_RANGE=first["ETag"])
+    assert same.status_code == 206
+    assert b"".join(same.streaming_content) == original[100:200]
+    by_date = authed_client.get(url, HTTP_RANGE="bytes=100-199", HTTP_IF_RANGE=first["Last-Modified"])
+    assert by_date.status_code == 206
+    stale = authed_client.get(url, HTTP_RANGE="bytes=100-199", HTTP_IF_RANGE='"an-older-copy"')
+    assert stale.status_code == 200
+    assert b"".join(stale.streaming_content) == original
+
+
+def test_a_failed_precondition_is_a_412_and_sends_nothing(authed_client, sound):
+    response = authed_client.get(f"/api/v1/files/sounds/{sound.pk}/download", HTTP_IF_MATCH='"another-file"')
+    assert response.status_code == 412
+    assert response.content == b""
+    assert {k: response[k] for k in SAFE} == SAFE
+
+
+def test_a_validator_leaks_nothing_about_a_sound_one_may_not_see(client, authed_client, sound):
+    """Conditional headers are judged after the access check: a stranger gets no 304 to probe with."""
+    etag = authed_client.get(f"/api/v1/files/sounds/{sound.pk}/download")["ETag"]
+    assert client.get(f"/api/v1/files/sounds/{sound.pk}/download", HTTP_IF_NONE_MATCH=etag).status_code == 401
+    assert authed_client.get("/api/v1/files/sounds/999999/download", HTTP_IF_NONE_MATCH="*").status_code == 404

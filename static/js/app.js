@@ -101,21 +101,37 @@
     }
   });
 
-  // --- Menus near the bottom open upwards ------------------------------------------------------------------------
-  // A card's menu on the last row opened under the sticky player bar; flip it when its panel would end below
-  // the bar's top (or the screen's bottom).
-  document.addEventListener("toggle", function (e) {
-    var menu = e.target;
-    if (!(menu instanceof HTMLDetailsElement) || !menu.classList.contains("menu") || !menu.open) return;
+  // --- Menus stay on screen ---------------------------------------------------------------------------------
+  // A card's menu on the last row opened under the sticky player bar: it opens upwards when there is more room
+  // above it (below the top bar) than below it (above the player bar), and when it fits neither way the page
+  // scrolls just enough to show it. On a phone a panel wider than the space beside its button ran off the
+  // screen's side: it slides back in.
+  var EDGE = 8;
+  function placeMenu(menu) {
     menu.classList.remove("menu--up");
     var panel = menu.querySelector(".menu__panel");
     if (!panel) return;
+    panel.style.right = "";
     var bar = document.getElementById("player-bar");
-    var floor = bar ? bar.getBoundingClientRect().top : window.innerHeight;
+    var top = menu.closest(".topbar") ? null : document.querySelector(".topbar"); // the top bar's own menus hang from it
+    var floor = Math.min(bar ? bar.getBoundingClientRect().top : window.innerHeight, window.innerHeight);
+    var ceiling = top ? top.getBoundingClientRect().bottom : 0;
     var rect = panel.getBoundingClientRect();
-    if (rect.bottom > Math.min(floor, window.innerHeight) && menu.getBoundingClientRect().top > rect.height) {
+    if (rect.bottom > floor && menu.getBoundingClientRect().top - ceiling > floor - rect.top) {
       menu.classList.add("menu--up");
+      rect = panel.getBoundingClientRect();
     }
+    if (rect.top < ceiling) window.scrollBy(0, rect.top - ceiling - EDGE);
+    else if (rect.bottom > floor) window.scrollBy(0, Math.min(rect.bottom - floor + EDGE, rect.top - ceiling - EDGE));
+    var width = document.documentElement.clientWidth;
+    if (rect.left < EDGE) panel.style.right = (rect.left - EDGE) + "px";
+    else if (rect.right > width - EDGE) panel.style.right = (rect.right - width + EDGE) + "px";
+  }
+  window.soundboardPlaceMenu = placeMenu;
+
+  document.addEventListener("toggle", function (e) {
+    var menu = e.target;
+    if (menu instanceof HTMLDetailsElement && menu.classList.contains("menu") && menu.open) placeMenu(menu);
   }, true);
 
   // --- Morphing swaps ------------------------------------------------------------------------------------------
@@ -257,10 +273,28 @@
       box.querySelectorAll("[data-trigger]").forEach(function (marker) {
         var name = marker.dataset.trigger;
         marker.remove();
-        if (window.htmx && name) htmx.trigger(document.body, name);
+        if (window.htmx && name) htmx.trigger(document.body, name, Object.assign({}, marker.dataset));
       });
     }).observe(box, { childList: true });
   }
+
+  // --- Rooms ----------------------------------------------------------------------------------------------
+  // The person chose another room, here or on another page: this page's bar and switcher follow it (the page
+  // that chose reloads itself; it already shows the room).
+  document.body.addEventListener("room:chosen", function (e) {
+    var room = e.detail && e.detail.room;
+    if (!room || room === document.body.dataset.room) return;
+    document.body.dataset.room = room;
+    htmx.trigger(document.body, "room:changed");
+  });
+  // The switcher's list says what each room plays: read it again as the menu opens (the page may be old).
+  document.addEventListener("toggle", function (e) {
+    var menu = e.target;
+    if (menu instanceof HTMLDetailsElement && menu.open && menu.id === "room-switcher" && window.htmx) {
+      var list = document.getElementById("room-list");
+      if (list) htmx.trigger(list, "rooms:open");
+    }
+  }, true);
 
   function init() {
     if (window.htmx) {

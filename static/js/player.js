@@ -11,21 +11,25 @@
     // The player publishes the tracks' version, not the tracks: fetch the list again when it moved on.
     var list = document.getElementById("player-tracks");
     var version = bar.dataset.tracksVersion;
-    if (list && version && list.dataset.tracksVersion !== version) {
+    // Another room's bar (the person chose another room on another page): its lists, whatever their versions.
+    var roomMoved = bar.dataset.room !== seenRoom;
+    seenRoom = bar.dataset.room;
+    if (list && (roomMoved || (version && list.dataset.tracksVersion !== version))) {
       list.dataset.tracksVersion = version;
       list.dispatchEvent(new CustomEvent("player:tracks-changed"));
     }
     // Likewise the up-next queue: the page asks for it again when its version moved on.
     var queue = document.getElementById("player-queue");
     var queueVersion = bar.dataset.queueVersion;
-    if (queue && queueVersion && seenQueueVersion !== queueVersion) {
+    if (queue && (roomMoved || (queueVersion && seenQueueVersion !== queueVersion))) {
       seenQueueVersion = queueVersion;
       htmx.trigger(document.body, "player:queue-changed");
     }
   }
   var startBar = document.getElementById("player-bar");
   var seenQueueVersion = startBar ? startBar.dataset.queueVersion : "";
-  new MutationObserver(highlight).observe(document.body, { childList: true, subtree: true, attributes: true, attributeFilter: ["data-index", "data-tracks-version", "data-queue-version"] });
+  var seenRoom = startBar ? startBar.dataset.room : "";
+  new MutationObserver(highlight).observe(document.body, { childList: true, subtree: true, attributes: true, attributeFilter: ["data-index", "data-tracks-version", "data-queue-version", "data-room"] });
   document.addEventListener("keydown", function (e) {
     if (e.code !== "Space" || e.target.closest("input, textarea, select, button, [contenteditable]")) return;
     var toggle = document.querySelector("[data-testid=player-toggle]");

@@ -27,7 +27,7 @@ from celery import Celery
 from django.conf import settings
 
 from conftest import subprocess_env
-from player.protocol import HEARTBEAT_KEY
+from player.protocol import DEFAULT_ROOM, heartbeat_key
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -168,11 +168,12 @@ class Stack:
         self._spawn("player")
         # This process's own heartbeat: after a kill -9 the dead one's lingers until its expiry.
         pid = self.procs["player"].pid
-        wait_for(lambda: self.alive("player") and self.player_online(pid), "the player's heartbeat")
+        # As generous as conftest's start_player: Django and libvlc can take half a minute on a loaded 2-core box.
+        wait_for(lambda: self.alive("player") and self.player_online(pid), "the player's heartbeat", timeout=90)
 
     def player_online(self, pid: int | None = None) -> bool:
         try:
-            raw = self.redis.client().get(HEARTBEAT_KEY)
+            raw = self.redis.client().get(heartbeat_key(DEFAULT_ROOM))
         except redis.RedisError:
             return False
         return raw is not None and (pid is None or json.loads(raw).get("pid") == pid)

@@ -85,10 +85,12 @@ class Cluster:
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         self.urls[name] = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a loaded 2-core machine takes a minute to import and compile
         while True:
             try:
-                urllib.request.urlopen(f"{self.urls[name]}/accounts/login/", timeout=2)
+                # The first request imports and compiles templates: seconds on a busy machine, so a short
+                # timeout would abort it again and again.
+                urllib.request.urlopen(f"{self.urls[name]}/accounts/login/", timeout=30)
                 return
             except OSError:
                 assert self.webs[name].poll() is None, f"web {name} exited"

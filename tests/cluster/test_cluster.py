@@ -4,15 +4,19 @@ nobody a credit."""
 from __future__ import annotations
 
 import json
+import signal
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections import Counter
 
+import psycopg
+import redis
 from websockets.sync.client import connect
 
-from tests.cluster.harness import Cluster, play
+from player.protocol import claim_key, heartbeat_key
+from tests.cluster.harness import CLUSTER_REDIS_URL, Cluster, play
 
 
 def _ledger(cluster: Cluster, user_id: int) -> dict[str, int]:
@@ -138,3 +142,49 @@ def test_killing_a_web_process_under_load_loses_no_credit(cluster: Cluster):
         assert answers[pk][200] <= ledger["played"] <= answers[pk][200] + answers[pk][0]
         assert ledger["balance"] == 40 - ledger["played"]
         assert ledger["sum"] == ledger["balance"]
+
+
+def test_plays_waiting_for_the_player_leave_the_database_pool_to_other_requests(cluster: Cluster):
+    """More plays waiting for the player than web A's pool has connections (DB_POOL_MAX_SIZE, 10), and A still
+    answers another request: a play gives its connection back once it has debited (player.client)."""
+    waiting = 12
+    pk, token, _ = cluster.user("pool@example.com", credits=waiting)
+    player = cluster.others[-1]  # run_player
+    beat = redis.Redis.from_url(CLUSTER_REDIS_URL)
+    statuses: list[int] = []
+    threads = [
+        threading.Thread(target=lambda: statuses.append(play(cluster.urls["a"], token, cluster.sound_id)))
+        for _ in range(waiting)
+    ]
+    player.send_signal(signal.SIGSTOP)  # it reads no command and answers none
+    try:
+        # But it still counts as online, so the plays are sent to it, and keeps its room for when it wakes up.
+        beat.expire(heartbeat_key("main"), 60)
+        beat.expire(claim_key("main"), 60)
+        for thread in threads:
+            thread.start()
+        # Every play has debited (a pending attempt each): the ones still holding a connection would be stuck
+        # before that, waiting for the pool.
+        with psycopg.connect(cluster.env["DATABASE_URL"], autocommit=True) as db:
+            deadline = time.monotonic() + 60
+            while True:
+                row = db.execute(
+                    "SELECT count(*) FROM credits_credittransaction WHERE user_id = %s AND attempt = 'pending'", (pk,)
+                ).fetchone()
+                if row is not None and row[0] == waiting:
+                    break
+                assert time.monotonic() < deadline, f"only {row} plays debited: the others wait for a connection"
+                time.sleep(0.05)
+        request = urllib.request.Request(f"{cluster.urls['a']}/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            assert response.status == 200
+        assert statuses == [], "a play had to end before another request got a database connection"
+    finally:
+        player.send_signal(signal.SIGCONT)
+    for thread in threads:
+        thread.join()
+    # The player, back, drops the commands past their deadline: each play refunded, or played and paid.
+    ledger = _ledger(cluster, pk)
+    assert sorted(set(statuses)) <= [200, 503]
+    assert ledger["balance"] == waiting - statuses.count(200)
+    assert ledger["sum"] == ledger["balance"]

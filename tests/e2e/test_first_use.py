@@ -145,9 +145,12 @@ def test_menus_and_toasts_stay_clear_of_targets_and_the_board_follows_changes(ne
     owner = new_context(viewport=size).new_page()
     sign_up(owner, unique_email("owner"))
     upload(owner, [media.tone(tmp_path / f"Row sound {i}.wav", 0.4, freq=300 + 40 * i) for i in range(3)])
+    # Other browser tests share this app's library (it outgrows a page): show only ours.
+    owner.goto("/?q=Row+sound")
     expect(owner.get_by_test_id("sound-card").filter(has_text="Row sound 2")).to_be_visible()
     watcher = new_context(viewport=size).new_page()
     sign_up(watcher, unique_email("watcher"))
+    watcher.goto("/?q=Row+sound")
     card = watcher.get_by_test_id("sound-card").filter(has_text="Row sound 2")
     expect(card).to_be_visible()
 

@@ -86,7 +86,7 @@ def test_a_program_signs_in_plays_and_hears_its_events(live_app, tmp_path: Path)
             mine = next(
                 e["data"] for e in events if e["event"] == "sound_played" and e["data"]["user"]["name"] == "Ann"
             )
-            assert (mine["sound"]["id"], mine["sound"]["name"], mine["room"]) == (sound_id, "Deck horn", None)
+            assert (mine["sound"]["id"], mine["sound"]["name"], mine["room"]) == (sound_id, "Deck horn", "main")
             assert mine["playback_id"] == ann_play.json()["playback_id"]
             assert len(list(live_app.audio_dir.glob("*.wav"))) >= wavs_before + 2
 

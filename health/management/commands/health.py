@@ -13,11 +13,12 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from health_check.base import HealthCheckResult
 
+from health import players
 from health.checks import all_checks, report_line
 
 
-async def _run() -> list[HealthCheckResult]:
-    return list(await asyncio.gather(*(check.get_result() for check in all_checks())))
+async def _run(rooms: list[str]) -> list[HealthCheckResult]:
+    return list(await asyncio.gather(*(check.get_result() for check in all_checks(rooms=rooms, versions=True))))
 
 
 class Command(BaseCommand):
@@ -29,7 +30,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         # django-health-check logs each failed check with its traceback; the report below already names it.
         logging.getLogger("health_check").setLevel(logging.ERROR)
-        results = asyncio.run(_run())
+        results = asyncio.run(_run(players.rooms()))
         if options["json"]:
             report = {repr(r.check): "OK" if r.error is None else str(r.error) for r in results}
             self.stdout.write(json.dumps(report, indent=2))
