@@ -9,14 +9,15 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from live import messaging, presence
 from live.forms import MessageForm
-from web.toasts import add_toast
+from web.toasts import add_toast, leave_messages
 from web.types import AuthedRequest
 
 
 @require_GET
 def live_refresh(request: AuthedRequest) -> HttpResponse:
-    """After a websocket reconnect the page may have missed events: send every live part fresh."""
-    return render(request, "live/refresh.html", {"online": presence.online_count_sync()})
+    """After a websocket reconnect, or a room chosen on another page, the page may have missed events: send every
+    live part fresh. It runs in the background, so the person's waiting messages are left for the page they use."""
+    return leave_messages(render(request, "live/refresh.html", {"online": presence.online_count_sync()}))
 
 
 @require_http_methods(["GET", "POST"])

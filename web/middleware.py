@@ -24,7 +24,7 @@ from django.utils.functional import empty
 from django_htmx.http import HttpResponseClientRedirect
 from whitenoise.middleware import WhiteNoiseMiddleware
 
-from web.toasts import add_toast
+from web.toasts import LEAVES_MESSAGES, add_toast
 
 logger = logging.getLogger("soundboard.requests")
 
@@ -78,6 +78,8 @@ def request_log_middleware(get_response: Handler) -> Handler:
 
 def _wants_toasts(request: HttpRequest, response: HttpResponse) -> bool:
     if not getattr(request, "htmx", False) or 300 <= response.status_code < 400:
+        return False
+    if getattr(response, LEAVES_MESSAGES, False):
         return False
     # After HX-Redirect / HX-Refresh the next full page shows the messages itself.
     return "HX-Redirect" not in response.headers and "HX-Refresh" not in response.headers

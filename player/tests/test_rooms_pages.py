@@ -150,6 +150,18 @@ def test_choosing_a_room_with_htmx_reloads_the_page_for_it(sdb):
     assert rooms.chosen(user).slug == "a"
 
 
+def test_the_rooms_toast_waits_for_the_page_that_reloads_not_a_background_refresh(sdb):
+    # The choice reaches every page of the person live, and each asks for its parts again (/live/refresh/) while
+    # the page that chose reloads: the toast must not be spent on those background requests.
+    user = UserFactory.create()
+    client = signed_in(user)
+    client.post("/player/rooms/choose/", {"room": "a"}, headers=HTMX)
+    background = client.get("/live/refresh/", headers=HTMX)
+    assert background.status_code == 200
+    assert "toasts" not in background.headers.get("HX-Trigger", "")
+    assert "You are in Bar now" in client.get("/").content.decode()
+
+
 @pytest.mark.parametrize(
     ("data", "status", "reason"),
     [
