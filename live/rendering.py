@@ -7,6 +7,7 @@ awaiting, so the first copy is always rendered before the next is handled; the l
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import threading
@@ -44,19 +45,33 @@ def render(event: str, context: dict[str, Any], room_names: Mapping[str, str] | 
 
 class RoomNames:
     """The rooms' names for events that name their room (the feed says "in Terrace"), read at most every few
-    seconds per process: rendering runs on the event loop, where the database may not be touched."""
+    seconds per process: rendering runs on the event loop, where the database may not be touched.
+
+    One read for every socket that asks at once. An event reaches all of a process's sockets in the same moment;
+    each of them finding the names stale and reading them would queue hundreds of identical reads, one after the
+    other, on the one thread where all of a process's sockets run their sync calls."""
 
     MAX_AGE = 5.0
 
     def __init__(self) -> None:
         self._names: dict[str, str] = {}
         self._read_at = -math.inf
+        self._reading: asyncio.Task[None] | None = None
 
     async def get(self) -> dict[str, str]:
-        if time.monotonic() - self._read_at > self.MAX_AGE:
-            self._names = await database_sync_to_async(rooms.names)()
-            self._read_at = time.monotonic()
+        if time.monotonic() - self._read_at <= self.MAX_AGE:
+            return self._names
+        reading = self._reading
+        # A task belongs to its event loop: a read started on another loop (tests run one per test) is not ours.
+        if reading is None or reading.done() or reading.get_loop() is not asyncio.get_running_loop():
+            reading = self._reading = asyncio.ensure_future(self._read())
+        # Shielded: a socket that closes while it waits must not cancel the read the others wait for.
+        await asyncio.shield(reading)
         return self._names
+
+    async def _read(self) -> None:
+        self._names = await database_sync_to_async(rooms.names)()
+        self._read_at = time.monotonic()
 
 
 room_names = RoomNames()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from typing import ClassVar
 
 import pytest
@@ -10,7 +12,7 @@ from asgiref.sync import sync_to_async
 from accounts.tests.factories import UserFactory
 from live import consumers, events, presence
 from live.contexts import LiveContext, Toast, UserCreditsChanged, UserMessage
-from live.tests.sockets import closed_with, connect, receive_until
+from live.tests.sockets import closed_with, connect, connect_events, receive_event, receive_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -133,3 +135,25 @@ async def test_a_flood_of_frames_closes_that_page_socket_and_nothing_else():
     assert connected
     await again.disconnect()
     await ws_quiet.disconnect()
+
+
+async def test_events_reach_the_sockets_while_their_sync_thread_is_busy():
+    # The sockets of a process share one thread for their sync calls. Passing an event on must not wait for it
+    # (channels' own dispatch hops there before every message): with hundreds of sockets, the last one's frame
+    # waited for hundreds of hops.
+    user = await sync_to_async(UserFactory.create)()
+    page, _ = await connect(user)
+    program, accepted, _ = await connect_events(user=user)
+    assert accepted
+    release = threading.Event()
+    busy = asyncio.ensure_future(sync_to_async(release.wait)())  # thread-sensitive: that very thread
+    try:
+        await events.asend_to_user(user.pk, UserMessage(sender_id=user.pk, sender_name="Ann", message="meanwhile"))
+        await receive_until(page, "meanwhile")
+        assert (await receive_event(program, "user_message"))["data"]["message"] == "meanwhile"
+        assert not busy.done()
+    finally:
+        release.set()
+        await busy
+    await page.disconnect()
+    await program.disconnect()

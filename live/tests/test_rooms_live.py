@@ -79,6 +79,33 @@ async def test_every_page_sees_every_rooms_plays_marked_with_the_room():
     await ws.disconnect()
 
 
+async def test_a_play_to_many_pages_of_one_process_reads_the_room_names_once(monkeypatch: pytest.MonkeyPatch):
+    # Every socket of a process gets the event at once and finds the names stale: they must share one read,
+    # not queue one each on the thread all the sockets share.
+    reads = 0
+    real = rooms.names
+
+    def counting() -> dict[str, str]:
+        nonlocal reads
+        reads += 1
+        return real()
+
+    monkeypatch.setattr(rooms, "names", counting)
+    users = [await sync_to_async(person_in)("a") for _ in range(6)]
+    sockets = [(await connect(u))[0] for u in users]
+    played = SoundPlayed(
+        sound_id=7, sound_name="Horn", play_count=3, user_id=None, user_name="Ann", source="board",
+        played_at=datetime.now(UTC), room="b",
+    )  # fmt: skip
+    await events.abroadcast(played)
+    for ws in sockets:
+        frame = await receive_until(ws, "recent-plays")
+        assert 'data-testid="play-room">in Terrace</span>' in frame
+    assert reads == 1
+    for ws in sockets:
+        await ws.disconnect()
+
+
 async def test_a_programs_socket_is_not_moved_by_a_room_choice_and_keeps_every_rooms_events():
     user = await sync_to_async(person_in)("a")
     ws, accepted, _ = await connect_events(user=user)
