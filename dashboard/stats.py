@@ -10,6 +10,7 @@ from typing import Any, TypedDict
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connections
 from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import ExtractHour, TruncDate
 from django.utils import timezone
@@ -54,11 +55,14 @@ class ActiveUser(TypedDict):
     plays: int
 
 
-class TrackStatistics(TypedDict):
+class PlayCounts(TypedDict):
     total_plays: int
     plays_today: int
     plays_this_week: int
     plays_this_month: int
+
+
+class TrackStatistics(PlayCounts):
     distinct_players: int
     plays_by_source: dict[str, int]
     most_active_users: list[ActiveUser]
@@ -145,9 +149,6 @@ def track_statistics(
             "track", (user_id, room), lambda: track_statistics(now=timezone.now(), user_id=user_id, room=room)
         )
     plays = _plays(user_id=user_id, room=room)
-    # Separate small queries, each answered from an index (played_at, source, user): one conditional
-    # aggregate over the whole table would scan every row.
-    periods = {name: plays.filter(played_at__gte=period_start(p, now)).count() for name, p in PERIOD_COUNTS.items()}
     by_source = {row["source"]: row["n"] for row in plays.values("source").annotate(n=Count("id")).order_by()}
     # One pass over the user index gives both the most active and how many played at all (one row per player).
     per_user = plays.filter(user__isnull=False).values("user_id").annotate(plays=Count("id")).order_by()
@@ -155,15 +156,35 @@ def track_statistics(
     active = players[:5]
     names = {u.pk: u.display_name for u in User.objects.filter(pk__in=[r["user_id"] for r in active])}
     return {
-        "total_plays": plays.count(),
-        "plays_today": periods["today"],
-        "plays_this_week": periods["week"],
-        "plays_this_month": periods["month"],
+        **_counts(plays, now),
         "distinct_players": len(players),
         "plays_by_source": {s: int(by_source.get(s, 0)) for s in ("board", "player", "api")},
         "most_active_users": [
             {"user_id": r["user_id"], "name": names.get(r["user_id"], "?"), "plays": r["plays"]} for r in active
         ],
+    }
+
+
+def play_counts(*, user_id: int, room: str | None = None, now: datetime | None = None) -> PlayCounts:
+    """One person's plays in all and by period: what the page's "You" card shows, and no more.
+
+    The sources and most active players of their own plays are shown nowhere; grouping the person's rows by
+    source alone cost about 8 ms at 12,000 plays (a table read per row: the user index does not hold the source).
+    """
+    if now is None:
+        return cached("counts", (user_id, room), lambda: play_counts(user_id=user_id, room=room, now=timezone.now()))
+    return _counts(_plays(user_id=user_id, room=room), now)
+
+
+def _counts(plays: QuerySet[SoundPlayed], now: datetime) -> PlayCounts:
+    # Separate small queries, each answered from an index (played_at, or user then played_at): one conditional
+    # aggregate over the whole table would scan every row.
+    periods = {name: plays.filter(played_at__gte=period_start(p, now)).count() for name, p in PERIOD_COUNTS.items()}
+    return {
+        "total_plays": plays.count(),
+        "plays_today": periods["today"],
+        "plays_this_week": periods["week"],
+        "plays_this_month": periods["month"],
     }
 
 
@@ -205,17 +226,27 @@ def _top(sound_type: str, period: str, limit: int, user_id: int | None, room: st
     start = period_start(period)
     if start is not None:
         plays = plays.filter(played_at__gte=start)
+    # Counted per sound first (a walk along the (sound, played_at) or (user, sound) index, grouped as it goes),
+    # then joined to the few thousand sounds for their names. Grouping the joined rows by id, name and type
+    # sorted every play instead: 32 ms for the all-time top at 100,000 plays, against 4 ms. The ORM cannot join
+    # a grouped subquery, so the outer query is written here around the ORM's own SQL for the inner one.
+    per_sound = plays.values("sound_id").annotate(n=Count("id")).order_by()
+    inner, params = per_sound.query.get_compiler(using=per_sound.db).as_sql()
+    q = connections[per_sound.db].ops.quote_name
+    sound_id, n, table = q("sound_id"), q("n"), q(Sound._meta.db_table)
+    name, type_, pk = q("name"), q("type"), q("id")
+    where = ""
     if sound_type != "all":
-        plays = plays.filter(sound__type=sound_type)
-    rows = (
-        plays.values("sound_id", "sound__name", "sound__type")
-        .annotate(plays=Count("id"))
-        .order_by("-plays", "sound__name")[:limit]
-    )
-    return [
-        {"sound_id": r["sound_id"], "name": r["sound__name"], "type": r["sound__type"], "plays": r["plays"]}
-        for r in rows
-    ]
+        where, params = f"WHERE s.{type_} = %s", (*params, sound_type)
+    # Only quoted names and the ORM's compiled SQL go into the text; every value (the filters, the limit) is a
+    # parameter.
+    select = f"SELECT g.{sound_id}, s.{name}, s.{type_}, g.{n}"
+    joined = f"FROM ({inner}) g JOIN {table} s ON s.{pk} = g.{sound_id}"
+    sql = f"{select} {joined} {where} ORDER BY g.{n} DESC, s.{name}, s.{pk} LIMIT %s"
+    with connections[per_sound.db].cursor() as cursor:
+        cursor.execute(sql, (*params, limit))
+        rows = cursor.fetchall()
+    return [{"sound_id": r[0], "name": r[1], "type": r[2], "plays": int(r[3])} for r in rows]
 
 
 def plays_per_day(

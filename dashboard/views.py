@@ -32,7 +32,7 @@ def _context(request: AuthedRequest) -> dict[str, object]:
         "board": stats.soundboard_statistics(),
         "rooms": form.room_choices,
         "tracks": stats.track_statistics(room=room),
-        "mine": stats.track_statistics(user_id=request.user.pk, room=room),
+        "mine": stats.play_counts(user_id=request.user.pk, room=room),
         "top": top,
         "charts": {
             "per_day": bar_chart(

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from xml.etree import ElementTree
 
 import pytest
 from django.utils import timezone
 
+from accounts.models import User
 from accounts.tests.factories import UserFactory
 from dashboard import stats
+from player.models import Room
 from sounds.models import SoundPlayed
 from sounds.tests.factories import SoundFactory
 
@@ -130,3 +133,69 @@ def test_sound_names_with_markup_are_escaped_in_charts(authed_client, user):
     play(SoundFactory.create(name="<script>x</script>"), user, at=timezone.now())
     html = authed_client.get("/dashboard/?period=all_time").content.decode()
     assert "<script>x</script>" not in html
+
+
+def test_top_sounds_match_a_plain_count_of_the_rows_for_every_filter(user):
+    """The top list is counted per sound in SQL and then joined to the sounds: it must rank exactly as counting
+    the rows one by one would, ties broken by name, for each type, period, person and room."""
+    now = timezone.now()
+    other = UserFactory.create()
+    main, attic = Room.ensure("main"), Room.ensure("attic")
+    sounds = [
+        SoundFactory.create(name=name, type=kind)
+        for name, kind in [("Horn", "SDB"), ("Bell", "TTS"), ("Anvil", "SDB"), ("Drum", "EXT"), ("Cymbal", "SDB")]
+    ]
+    # (sound, person, room, days ago): Anvil and Horn tie this week, so their names decide the order.
+    layout: list[tuple[int, User | None, Room, float]] = [
+        (0, user, main, 0),
+        (0, user, main, 2),
+        (2, other, attic, 1),
+        (2, user, attic, 3),
+        (1, None, main, 5),
+    ]
+    layout += [(1, other, main, 40), (1, user, attic, 40), (3, user, main, 400), (4, other, attic, 9)]
+    layout += [(3, other, main, 0.01), (4, user, main, 100)]
+    rows = []
+    for index, by, where, days in layout:
+        at = now - timedelta(days=days, minutes=1)
+        row = SoundPlayed.objects.create(sound=sounds[index], user=by, room=where)
+        SoundPlayed.objects.filter(pk=row.pk).update(played_at=at)
+        rows.append((sounds[index], by, where, at))
+    for period in stats.PERIODS:
+        start = stats.period_start(period)
+        for sound_type in stats.TYPES:
+            for who in (None, user, other):
+                for room in (None, main, attic):
+                    counted = Counter(
+                        sound
+                        for sound, by, where, at in rows
+                        if (start is None or at >= start)
+                        and (sound_type == "all" or sound.type == sound_type)
+                        and (who is None or by == who)
+                        and (room is None or where == room)
+                    )
+                    expected = sorted(counted.items(), key=lambda kv: (-kv[1], kv[0].name))[:3]
+                    got = stats._top(sound_type, period, 3, who.pk if who else None, room.slug if room else None)
+                    assert [(t["name"], t["type"], t["plays"]) for t in got] == [
+                        (s.name, s.type, n) for s, n in expected
+                    ], (period, sound_type, who, room)
+
+
+def test_your_card_counts_only_your_own_plays_by_period(authed_client, user):
+    now = timezone.now()
+    horn = SoundFactory.create()
+    other = UserFactory.create()
+    play(horn, user, at=now - timedelta(minutes=1))
+    play(horn, user, at=now - timedelta(days=3))
+    play(horn, user, at=now - timedelta(days=20))
+    play(horn, user, at=now - timedelta(days=90))
+    play(horn, other, at=now - timedelta(minutes=1))
+    assert stats.play_counts(user_id=user.pk, now=now) == {
+        "total_plays": 4,
+        "plays_today": 1,
+        "plays_this_week": 2,
+        "plays_this_month": 3,
+    }
+    page = authed_client.get("/dashboard/").content.decode()
+    assert 'data-testid="dash-mine">4<' in page
+    assert "1 today · 2 this week" in page
