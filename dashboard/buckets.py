@@ -12,6 +12,7 @@ within one local hour; for one that is not (historic local mean times), the call
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, tzinfo
+from functools import lru_cache
 from typing import Any
 
 from django.db.models import CharField, Func, IntegerField
@@ -51,6 +52,9 @@ class UtcDate(Func):
         return self.as_sql(compiler, connection, template="substr(%(expressions)s, 1, 10)", **extra)
 
 
+# Remembered: a 30-day chart asks for the same ~2,900 (day, quarter, offset) triples on every cold page; working
+# each out anew cost 1.7 ms a page, against 0.1 ms remembered. 8,192 entries hold 85 days of quarters.
+@lru_cache(maxsize=8192)
 def local_date(utc_day: str, quarter: int, offset: int) -> date:
     """The local day of a UTC day's quarter hour under a UTC offset of `offset` minutes."""
     return (datetime.fromisoformat(utc_day) + timedelta(minutes=quarter * 15 + offset)).date()
