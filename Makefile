@@ -23,7 +23,7 @@ lint:
 
 # The chaos tests (processes killed mid-work, ~5 minutes) and the cluster tests run in CI (`.ci/run`).
 pytest:
-	$(UV) pytest -m "not cluster and not chaos"
+	$(UV) pytest -n 3 --dist loadgroup -m "not cluster and not chaos"
 
 ## Print the benchmark figures the issues ask for.
 bench: setup

@@ -24,7 +24,9 @@ from accounts.models import Plan, User
 from accounts.plans import seed_plans
 from accounts.tests.factories import UserFactory
 from player.client import heartbeat
+from player.models import Room
 from player.protocol import DEFAULT_ROOM
+from playlists.models import Playlist
 from soundboard.celery import app
 
 
@@ -54,6 +56,19 @@ def _seeded_plans(request: pytest.FixtureRequest) -> None:
 
     if Plan.objects.count() < 3:
         seed_plans(Plan)
+    # The other rows the data migrations create. Run alone, pytest-django orders every plain `db` test before
+    # the flushing ones; side by side (pytest-xdist) a process may get a file of plain tests after a flush.
+    if not Playlist.objects.filter(is_main=True).exists():
+        Playlist.objects.create(name="Main playlist", description="The house playlist.", is_main=True)
+    Room.objects.get_or_create(slug=DEFAULT_ROOM, defaults={"name": "Main"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Side by side (`make test` runs pytest-xdist with `--dist loadgroup`): a file's tests stay on one process, so
+    a module's player or worker starts once, and the browser tests share one process and its app."""
+    for item in items:
+        group = "e2e" if item.nodeid.startswith("tests/e2e/") else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture
@@ -90,6 +105,9 @@ def subprocess_env(**extra: str) -> dict[str, str]:
         "TESTING": "true",
         "DATABASE_URL": database_url_for_subprocess(),
         "TEST_REDIS_URL": settings.REDIS_URL,
+        # The same key as this process: without a .env each process would draw its own, and a session signed
+        # in here would be refused there.
+        "SECRET_KEY": settings.SECRET_KEY,
         **extra,
     }
 

@@ -155,7 +155,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis: cache, channel layer, Celery broker ----------------------------------------------------------
 REDIS_URL: str = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 if TESTING:
-    REDIS_URL = env.str("TEST_REDIS_URL", default="redis://127.0.0.1:6379/9")
+    # Test processes run side by side (pytest-xdist's gw0, gw1, gw2): each has a Redis database of its own (9, 11,
+    # 13; its browser tests' app takes the next one, tests/e2e/conftest.py), so one's clean-up never empties
+    # another's queues. A server or worker a test starts is handed its URL in TEST_REDIS_URL.
+    TEST_PROCESS: int = int(env.str("PYTEST_XDIST_WORKER", default="gw0").removeprefix("gw") or 0)
+    REDIS_URL = env.str("TEST_REDIS_URL", default=f"redis://127.0.0.1:6379/{9 + 2 * TEST_PROCESS}")
 CACHES = {
     "default": {
         "BACKEND": "core.cache.SharedRedisCache",

@@ -225,6 +225,8 @@ def test_the_dashboard_filters_by_room(sdb, room_a):
     horn = tone(sdb, "horn", 0.3)
     client = in_room("a")
     assert client.post(f"/player/play/{horn.pk}/", headers=HTMX).status_code == 204
+    # The player writes the play's row once the sound really starts, just after it answers the click.
+    wait_for(lambda: SoundPlayed.objects.filter(sound=horn, room__slug="a").exists(), "the play's row")
     page = client.get("/dashboard/").content.decode()
     assert 'data-testid="dash-room"' in page
     assert '<option value="b">Terrace</option>' in page

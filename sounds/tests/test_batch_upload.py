@@ -72,6 +72,9 @@ def test_a_file_over_the_size_limit_in_a_batch_is_named_and_the_others_still_go_
     authed_client, sounds_root, tmp_path, settings
 ):
     settings.SOUNDS_MAX_UPLOAD_MB = 1
+    # A spool folder of its own: other test processes (and their uploads) share var/tmp.
+    settings.FILE_UPLOAD_TEMP_DIR = tmp_path / "spool"
+    settings.FILE_UPLOAD_TEMP_DIR.mkdir()
     before = set(settings.FILE_UPLOAD_TEMP_DIR.iterdir())
     first = media.tone(tmp_path / "First.wav", 0.5, freq=440)
     big = media.noise(tmp_path / "big.wav", 15)  # ~1.3 MB of PCM

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 HX = {"HX-Request": "true"}
 # Bytes of HTML per card: budgets, so that markup creeping back into every card fails here. Issue 15 asks for
 # about 1 KB; the board's cards were 5.5 KB each (every card carried its menus and forms).
-CARD_BUDGET = 1_400  # the average card of an ordinary board (see the test)
+CARD_BUDGET = 1_430  # the average card of an ordinary board (see the test), its ids counted as four digits
 HEAVIEST_CARD_BUDGET = 2_300  # a card showing everything a card can show
 # User, hotkeys, count, page, its tags, its stars; the full page adds the view, the person's room and the recent
 # plays. The tag chips' count is read once per change of the tags (sounds/tagfilter.py).
@@ -94,7 +94,10 @@ def test_an_ordinary_boards_cards_stay_within_their_byte_budget(user):
     Favorite.objects.bulk_create(Favorite(user=user, sound=s) for s in Sound.objects.all()[:10])
     found = cards(signed_in(user).get("/").content.decode())
     assert len(found) == 60
-    average = sum(len(card.encode()) for card in found.values()) / len(found)
+    # A card names its sound's id several times: count each as four digits (a board of thousands), so the budget
+    # means the same on SQLite, whose ids here are 1-60, and PostgreSQL, whose sequences run on across tests.
+    sized = [re.sub(rf"(?<!\d){pk}(?!\d)", "1000", card) for pk, card in found.items()]
+    average = sum(len(card.encode()) for card in sized) / len(sized)
     assert average <= CARD_BUDGET, f"{average:.0f} bytes a card"
 
 

@@ -97,7 +97,9 @@ def test_an_honest_sound_records_its_decoded_length(authed_client, sdb, tmp_path
 def test_a_file_past_the_size_cap_is_stopped_while_it_is_received(authed_client, sounds_root, tmp_path, settings):
     settings.SOUNDS_MAX_UPLOAD_MB = 1
     src = media.noise(tmp_path / "big.wav", 15)  # ~1.3 MB
-    temp_dir = settings.FILE_UPLOAD_TEMP_DIR
+    # A spool folder of its own: other test processes (and their uploads) share var/tmp.
+    temp_dir = settings.FILE_UPLOAD_TEMP_DIR = tmp_path / "spool"
+    temp_dir.mkdir()
     before = set(temp_dir.iterdir())
     response = api_upload(authed_client, src, "big.wav")
     assert response.status_code == 413

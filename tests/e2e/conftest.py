@@ -13,12 +13,14 @@ from pathlib import Path
 
 import pytest
 import redis
+from django.conf import settings
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 # Overridable so that several checkouts can run browser tests side by side on one Redis.
-E2E_REDIS_URL = os.environ.get("E2E_REDIS_URL", "redis://127.0.0.1:6379/10")
+# Side by side test processes (pytest-xdist) each take the database after their own (soundboard/settings.py).
+E2E_REDIS_URL = os.environ.get("E2E_REDIS_URL", f"redis://127.0.0.1:6379/{10 + 2 * settings.TEST_PROCESS}")
 # The flags a closed network needs: without them chromium keeps calling home and stalls.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -132,7 +134,10 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
         log.close()
 
 
-@pytest.fixture(scope="session")
+# One browser per test file, not per session: Playwright's sync API keeps an asyncio loop running in this thread
+# while it is open, and Django then refuses the ORM ("cannot call this from an async context") in every later
+# test of the process. Run alone, the browser tests came last; side by side (pytest-xdist) other files follow.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package.")
