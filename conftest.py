@@ -17,8 +17,9 @@ import pytest
 import redis
 from channels.layers import channel_layers
 from django.conf import settings
-from django.db import connection
-from django.test import Client
+from django.core.management import CommandError
+from django.db import OperationalError, connection
+from django.test import Client, TransactionTestCase
 
 from accounts.models import Plan, User
 from accounts.plans import seed_plans
@@ -44,6 +45,36 @@ def _clean_redis_state() -> Iterator[None]:
     yield
     channel_layers.backends.clear()
     client.close()
+
+
+def _deadlocked(exc: BaseException) -> bool:
+    while exc is not None:
+        if isinstance(exc, OperationalError) and "deadlock detected" in str(exc):
+            return True
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return False
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_outlasts_a_deadlock() -> Iterator[None]:
+    """A flushing test's TRUNCATE can meet a write of a player or worker process the test started (a clip that
+    ends, a state saved) in a PostgreSQL deadlock, and PostgreSQL may cancel the TRUNCATE. Unflushed, the next
+    tests found the last one's rows (a cooldown, a spent balance). PostgreSQL's answer to a deadlock is to run
+    the cancelled transaction again: so does this, a few times, for the flush only."""
+    original = TransactionTestCase._fixture_teardown  # type: ignore[attr-defined]  # private, untyped in the stubs
+
+    def teardown(self: TransactionTestCase) -> None:
+        for attempt in range(5):
+            try:
+                original(self)
+                return
+            except (CommandError, OperationalError) as exc:
+                if attempt == 4 or not _deadlocked(exc):
+                    raise
+
+    setattr(TransactionTestCase, "_fixture_teardown", teardown)  # noqa: B010  (private, untyped in the stubs)
+    yield
+    setattr(TransactionTestCase, "_fixture_teardown", original)  # noqa: B010
 
 
 @pytest.fixture(autouse=True)
