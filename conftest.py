@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -141,6 +143,40 @@ def subprocess_env(**extra: str) -> dict[str, str]:
         "SECRET_KEY": settings.SECRET_KEY,
         **extra,
     }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def daphne(log: Path, **extra_env: str) -> Iterator[tuple[int, int]]:
+    """(port, pid) of a daphne started as the Procfile does, on the test database and Redis; stopped on exit."""
+    port = free_port()
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "soundboard.asgi:application"],
+            cwd=Path(__file__).resolve().parent,
+            env=subprocess_env(**extra_env),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(log.read_text()) from None
+                time.sleep(0.05)
+        yield port, proc.pid
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 @dataclass

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,19 +17,12 @@ import pytest
 from django.test import Client
 
 from accounts.tests.factories import UserFactory
-from conftest import subprocess_env
+from conftest import daphne
 from sounds.models import Sound
 from sounds.tests import media
 from sounds.tests.factories import SoundFactory
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _rchar(pid: int) -> int:
@@ -51,29 +42,9 @@ def big_sound(settings, tmp_path) -> Sound:
 
 @pytest.fixture
 def server(big_sound, settings, tmp_path) -> Iterator[tuple[int, int]]:
-    """(port, pid) of a daphne started as the Procfile does, on the test database and SOUNDS_ROOT."""
-    port = _free_port()
-    log = tmp_path / "daphne.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "soundboard.asgi:application"],
-            cwd=ROOT,
-            env=subprocess_env(SOUNDS_ROOT=str(settings.SOUNDS_ROOT)),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(log.read_text()) from None
-            time.sleep(0.05)
-    yield port, proc.pid
-    proc.terminate()
-    proc.wait(timeout=10)
+    """(port, pid) of a daphne on the test database and SOUNDS_ROOT."""
+    with daphne(tmp_path / "daphne.log", SOUNDS_ROOT=str(settings.SOUNDS_ROOT)) as started:
+        yield started
 
 
 def _session_cookie() -> str:

@@ -3,50 +3,24 @@
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from conftest import subprocess_env
+from conftest import daphne
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def server(django_db_blocker, tmp_path_factory) -> Iterator[int]:
-    port = _free_port()
     log = tmp_path_factory.mktemp("edge") / "daphne.log"
-    with django_db_blocker.unblock(), open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "soundboard.asgi:application"],
-            cwd=ROOT,
-            env=subprocess_env(REQUEST_MAX_BODY_MB="1", REQUEST_MAX_ANONYMOUS_BODY_KB="16"),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(log.read_text()) from None
-            time.sleep(0.05)
-    yield port
-    proc.terminate()
-    proc.wait(timeout=10)
+    with (
+        django_db_blocker.unblock(),
+        daphne(log, REQUEST_MAX_BODY_MB="1", REQUEST_MAX_ANONYMOUS_BODY_KB="16") as (port, _),
+    ):
+        yield port
 
 
 def _send_headers(port: int, headers: str) -> socket.socket:
