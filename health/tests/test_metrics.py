@@ -152,12 +152,15 @@ def test_request_latency_is_observed_per_request() -> None:
 
 def test_queue_length_counts_the_messages_waiting_in_the_broker(celery_worker: Worker) -> None:
     control = current_app.control
-    # Hold the worker off the default queue so a message stays there to be counted.
-    control.cancel_consumer("default", destination=[celery_worker.name], reply=True)
+    # Hold the worker off the default queue so a message stays there to be counted. The solo worker reads its
+    # control messages between tasks: a task left by an earlier test can hold the reply past the 1 s default,
+    # and the worker would then take the message before it is counted. Wait for its word.
+    stopped = control.cancel_consumer("default", destination=[celery_worker.name], reply=True, timeout=30)
+    assert stopped, "the worker never confirmed it stopped reading the default queue"
     try:
         before = value(scrape(), "soundboard_celery_queue_length", queue="default")
         current_app.send_task("live.sweep_presence")
 
         assert value(scrape(), "soundboard_celery_queue_length", queue="default") == before + 1
     finally:
-        control.add_consumer("default", destination=[celery_worker.name], reply=True)
+        control.add_consumer("default", destination=[celery_worker.name], reply=True, timeout=30)

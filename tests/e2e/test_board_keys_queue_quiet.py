@@ -159,19 +159,21 @@ def test_play_next_and_add_to_queue_show_on_the_player_page_and_reorder(new_cont
             handle = items.nth(1).locator("[data-drag-handle]")
             # The list is redrawn by the live update of the move above: wait for the new one before measuring.
             expect(handle).to_be_visible()
-            start, target = handle.bounding_box(), items.nth(0).bounding_box()
-            assert start is not None
-            assert target is not None
-            x, y = start["x"] + start["width"] / 2, start["y"] + start["height"] / 2
-            page.evaluate(
-                """([x, y, ty]) => {
-                    const handle = document.elementFromPoint(x, y);
+            # A finger drags what it sees: bring the handle to the middle of the screen, clear of the player bar
+            # fixed at the bottom (taller while it shows what is up next), then press, move and lift on it.
+            handle.evaluate(
+                """(handle) => {
+                    handle.scrollIntoView({block: "center"});
+                    const from = handle.getBoundingClientRect();
+                    const to = handle.closest("li").previousElementSibling.getBoundingClientRect();
+                    const x = from.left + from.width / 2, y = from.top + from.height / 2;
+                    const under = document.elementFromPoint(x, y);
+                    if (!handle.contains(under)) throw new Error("the handle is covered by " + under.outerHTML);
                     const opts = (cy) => ({bubbles: true, pointerId: 7, pointerType: "touch", clientX: x, clientY: cy});
-                    handle.dispatchEvent(new PointerEvent("pointerdown", opts(y)));
-                    handle.dispatchEvent(new PointerEvent("pointermove", opts(ty)));
-                    handle.dispatchEvent(new PointerEvent("pointerup", opts(ty)));
-                }""",
-                [x, y, target["y"] + 4],
+                    under.dispatchEvent(new PointerEvent("pointerdown", opts(y)));
+                    under.dispatchEvent(new PointerEvent("pointermove", opts(to.top + 4)));
+                    under.dispatchEvent(new PointerEvent("pointerup", opts(to.top + 4)));
+                }"""
             )
         else:
             items.nth(1).drag_to(items.nth(0), target_position={"x": 20, "y": 4})
