@@ -96,9 +96,13 @@ def _seeded_plans(request: pytest.FixtureRequest) -> None:
     Room.objects.get_or_create(slug=DEFAULT_ROOM, defaults={"name": "Main"})
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Side by side (`make test` runs pytest-xdist with `--dist loadgroup`): a file's tests stay on one process, so
-    a module's player or worker starts once, and the browser tests share one process and its app."""
+    a module's player or worker starts once, and the browser tests share one process and its app, in file order.
+
+    First: xdist's own hook reads these marks into the test ids, and a conftest hook without `tryfirst` ran after
+    it, so the marks were ignored and tests were dealt out one by one."""
     for item in items:
         group = "e2e" if item.nodeid.startswith("tests/e2e/") else item.nodeid.split("::")[0]
         item.add_marker(pytest.mark.xdist_group(group))
