@@ -202,6 +202,16 @@
   // --- htmx ----------------------------------------------------------------------------------------------
   document.addEventListener("htmx:configRequest", function () { /* CSRF travels via hx-headers on <body> */ });
 
+  // A search box typed into before the scripts were ready (a slow phone), or filled in again by the browser on
+  // Back, holds words no request was sent for: htmx counts them as already seen. Search for them once it is
+  // ready (this listener runs after htmx's own, which was added first).
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!window.htmx) return;
+    document.querySelectorAll("input[type=search][hx-trigger~=search]").forEach(function (box) {
+      if (box.value !== box.defaultValue) htmx.trigger(box, "search");
+    });
+  });
+
   document.body.addEventListener("toasts", function (e) {
     var list = (e.detail && e.detail.value) || [];
     list.forEach(function (t) { showToast(t.message, t.level); });

@@ -1,8 +1,12 @@
-"""Two users, one shared music player: same track, same mode; a reorder by one shows up for the other."""
+"""Two users, one shared music player: same track, same mode; a reorder by one shows up for the other. And the
+playlist's sound picker on a slow page."""
 
 from __future__ import annotations
 
-from playwright.sync_api import expect
+import os
+import time
+
+from playwright.sync_api import Route, expect
 
 from sounds.tests import media
 from tests.e2e.conftest import sign_up, unique_email
@@ -47,3 +51,33 @@ def test_two_users_share_the_player_and_the_playlist(new_context, live_app, tmp_
 
     bob.get_by_test_id("player-toggle").click()  # pause, for everyone
     expect(alice.get_by_test_id("player-bar")).to_have_attribute("data-status", "paused")
+
+
+def test_words_typed_before_the_scripts_are_ready_are_searched(new_context, live_app, tmp_path):
+    page = new_context().new_page()
+    sign_up(page, unique_email("early"))
+    name = f"Early bird {os.getpid()}"
+    page.get_by_test_id("open-upload").click()
+    page.set_input_files("input[name=audio]", [str(media.tone(tmp_path / f"{name}.wav", 0.9, freq=377))])
+    page.get_by_test_id("upload-submit").click()
+    expect(page.get_by_test_id("sound-card").filter(has_text=name)).to_be_visible()
+    page.goto("/playlists/")
+    page.fill("input[name=name]", "Early")
+    page.get_by_test_id("create-playlist").click()
+    expect(page.get_by_test_id("picker-search")).to_be_visible()
+
+    # A slow phone: htmx arrives after the person has typed. Hold its script back, type, then let it through.
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:
+        held.append(route)
+
+    page.route("**/htmx*.js", hold)
+    page.reload(wait_until="commit")
+    page.get_by_test_id("picker-search").fill(name)
+    deadline = time.monotonic() + 10
+    while not held:  # the handler runs while Playwright waits: let it
+        assert time.monotonic() < deadline, "the page never asked for htmx"
+        page.wait_for_timeout(50)
+    held[0].continue_()
+    expect(page.locator("#picker-results li").filter(has_text=name).get_by_test_id("add-sound")).to_be_visible()
