@@ -14,8 +14,10 @@ from tests.e2e.conftest import sign_up, unique_email
 WIDTHS = [pytest.param(1280, id="desktop"), pytest.param(375, id="phone")]
 
 
-def upload(page: Page, tmp_path, names: list[str], shared: str, seconds: float = 1.0) -> None:
-    # Each test's tones differ (the library refuses a file it already holds, whatever its name).
+def upload(page: Page, tmp_path, names: list[str], shared: str, seconds: float = 1.07) -> None:
+    # Each test's tones differ (the library refuses a file it already holds, whatever its name). Their pitch comes
+    # from the process id, so their length is this file's own: another file's 1 s tone of the same pitch was once
+    # refused as a copy of these.
     base = 200 + sum(map(ord, names[0])) % 500
     files = [media.tone(tmp_path / f"{name}.wav", seconds, freq=base + 37 * i) for i, name in enumerate(names)]
     page.get_by_test_id("open-upload").click()
