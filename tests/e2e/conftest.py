@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import redis
 from django.conf import settings
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Error, Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -147,6 +147,18 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
+def _report_errors(page: Page) -> None:
+    def script_error(error: Error) -> None:
+        print(f"[page error] {page.url}: {error}")
+
+    def console_error(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            print(f"[console error] {page.url}: {message.text}")
+
+    page.on("pageerror", script_error)
+    page.on("console", console_error)
+
+
 @pytest.fixture
 def new_context(browser: Browser, live_app: LiveApp) -> Iterator[Callable[..., BrowserContext]]:
     contexts: list[BrowserContext] = []
@@ -154,6 +166,8 @@ def new_context(browser: Browser, live_app: LiveApp) -> Iterator[Callable[..., B
     def make(**kwargs: object) -> BrowserContext:
         context = browser.new_context(base_url=live_app.url, **kwargs)  # type: ignore[arg-type]
         context.set_default_timeout(10_000)
+        # A page's script errors, in the test's output when it fails (a flake's likeliest witness).
+        context.on("page", _report_errors)
         contexts.append(context)
         return context
 

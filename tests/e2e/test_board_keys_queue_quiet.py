@@ -124,6 +124,32 @@ def test_a_hotkey_plays_its_sound_and_question_mark_lists_every_shortcut(new_con
     expect(dialog.get_by_test_id("hotkey")).to_have_count(0)
 
 
+def _drag_second_item_to_the_top(page: Page, items, width: int) -> None:
+    """A mouse on desktop; on a phone a finger on the handle."""
+    if width < 500:
+        handle = items.nth(1).locator("[data-drag-handle]")
+        # The list is redrawn by the live update of the move above: wait for the new one before measuring.
+        expect(handle).to_be_visible()
+        # A finger drags what it sees: bring the handle to the middle of the screen, clear of the player bar
+        # fixed at the bottom (taller while it shows what is up next), then press, move and lift on it.
+        handle.evaluate(
+            """(handle) => {
+                    handle.scrollIntoView({block: "center"});
+                    const from = handle.getBoundingClientRect();
+                    const to = handle.closest("li").previousElementSibling.getBoundingClientRect();
+                    const x = from.left + from.width / 2, y = from.top + from.height / 2;
+                    const under = document.elementFromPoint(x, y);
+                    if (!handle.contains(under)) throw new Error("the handle is covered by " + under.outerHTML);
+                    const opts = (cy) => ({bubbles: true, pointerId: 7, pointerType: "touch", clientX: x, clientY: cy});
+                    under.dispatchEvent(new PointerEvent("pointerdown", opts(y)));
+                    under.dispatchEvent(new PointerEvent("pointermove", opts(to.top + 4)));
+                    under.dispatchEvent(new PointerEvent("pointerup", opts(to.top + 4)));
+                }"""
+        )
+    else:
+        items.nth(1).drag_to(items.nth(0), target_position={"x": 20, "y": 4})
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 def test_play_next_and_add_to_queue_show_on_the_player_page_and_reorder(new_context, live_app, tmp_path, width):
     page = new_context(viewport={"width": width, "height": 800}, has_touch=width < 500).new_page()
@@ -156,29 +182,13 @@ def test_play_next_and_add_to_queue_show_on_the_player_page_and_reorder(new_cont
         expect(items.nth(0)).to_contain_text(second)
         expect(page.get_by_test_id("player-up-next")).to_contain_text(f"Up next: {second}")
 
-        # Dragging puts it back: a mouse on desktop, a finger on the handle on a phone.
-        if width < 500:
-            handle = items.nth(1).locator("[data-drag-handle]")
-            # The list is redrawn by the live update of the move above: wait for the new one before measuring.
-            expect(handle).to_be_visible()
-            # A finger drags what it sees: bring the handle to the middle of the screen, clear of the player bar
-            # fixed at the bottom (taller while it shows what is up next), then press, move and lift on it.
-            handle.evaluate(
-                """(handle) => {
-                    handle.scrollIntoView({block: "center"});
-                    const from = handle.getBoundingClientRect();
-                    const to = handle.closest("li").previousElementSibling.getBoundingClientRect();
-                    const x = from.left + from.width / 2, y = from.top + from.height / 2;
-                    const under = document.elementFromPoint(x, y);
-                    if (!handle.contains(under)) throw new Error("the handle is covered by " + under.outerHTML);
-                    const opts = (cy) => ({bubbles: true, pointerId: 7, pointerType: "touch", clientX: x, clientY: cy});
-                    under.dispatchEvent(new PointerEvent("pointerdown", opts(y)));
-                    under.dispatchEvent(new PointerEvent("pointermove", opts(to.top + 4)));
-                    under.dispatchEvent(new PointerEvent("pointerup", opts(to.top + 4)));
-                }"""
-            )
-        else:
-            items.nth(1).drag_to(items.nth(0), target_position={"x": 20, "y": 4})
+        # Dragging puts it back: a mouse on desktop, a finger on the handle on a phone. The page posts the new order
+        # when the item is dropped: its answer comes before the reload that checks it was stored.
+        with page.expect_response(
+            lambda r: r.url.endswith("/player/queue/order/") and r.request.method == "POST"
+        ) as order:
+            _drag_second_item_to_the_top(page, items, width)
+        assert order.value.ok, order.value.status
         expect(items.nth(0)).to_contain_text(first)
         page.reload()
         expect(items.nth(0)).to_contain_text(first)  # stored, not just moved on the page
