@@ -49,6 +49,14 @@ class QuietHoursChanged(LiveContext):
     EVENT: ClassVar[str] = "quiet_hours_changed"
 
 
+class RoomsChanged(LiveContext):
+    """A room's player came online or went offline (a killed one only stops its heartbeat): pages read their bar
+    and room switcher again."""
+
+    EVENT: ClassVar[str] = "rooms_changed"
+    online: list[str]  # the slugs of the rooms whose player is online now
+
+
 class SoundPlayed(LiveContext):
     EVENT: ClassVar[str] = "sound_played"
     sound_id: int

@@ -82,6 +82,10 @@ SYNC_DEADLINE_S = 30.0
 # How much longer than a command's deadline we wait for its answer: the daemon checks the deadline last just
 # before the command's effects, so an answer for a command it ran arrives within this margin, not after we gave up.
 ANSWER_GRACE_S = 1.0
+# The rooms online at the last look of `player.rooms.announce_changes` (comma-separated slugs). It expires so a
+# look after a long pause (the beat stopped) announces whatever it finds.
+ONLINE_ROOMS_KEY = "sb:players:online"
+ONLINE_ROOMS_TTL_S = 600
 
 
 class PlayError(UserError):
@@ -294,6 +298,17 @@ def online_rooms() -> list[str]:
     """The slugs of the rooms whose player publishes its heartbeat now."""
     slugs = list(Room.objects.values_list("slug", flat=True))
     return [slug for slug, beat in heartbeats(slugs).items() if beat is not None]
+
+
+def swap_online_rooms(slugs: list[str]) -> list[str] | None:
+    """Store `slugs` as the rooms online now and return what the previous call stored: one atomic SET … GET, so
+    of several callers at once exactly one sees a change. None: nothing stored yet (or it expired), or Redis down."""
+    try:
+        raw = cast(str | None, sync_client().set(ONLINE_ROOMS_KEY, ",".join(slugs), get=True, ex=ONLINE_ROOMS_TTL_S))
+    except redis.RedisError:
+        logger.warning("Cannot store the online rooms (Redis down?)", exc_info=True)
+        return None
+    return None if raw is None else [slug for slug in raw.split(",") if slug]
 
 
 def _play(*, user: User, sound: Sound, room: str, source: str) -> PlayResult:

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from accounts.models import User
 from core.errors import UserError
 from live import events
+from live.contexts import RoomsChanged
 from player import client
 from player.models import ROOMS_CACHE_KEY, ChosenRoom, Room, slug_validator
 from player.protocol import ALL_ROOMS, DEFAULT_ROOM, Heartbeat, PlayingClip, PublishedState
@@ -154,3 +155,16 @@ def statuses() -> list[RoomStatus]:
             )
         )
     return found
+
+
+def announce_changes() -> bool:
+    """Tell every page when a room's player came or went, and return whether it did.
+
+    A killed player says nothing: its heartbeat just expires. So the beat looks every few seconds
+    (`player.watch_rooms`); whichever process looks first after a change announces it, once.
+    """
+    online = sorted(client.online_rooms())
+    if client.swap_online_rooms(online) == online:
+        return False
+    events.broadcast(RoomsChanged(online=online))
+    return True

@@ -364,6 +364,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 30.0,
         "options": {"queue": "default", "expire_seconds": 30},
     },
+    # A killed player only stops its heartbeat (a 4 s expiry): pages learn its room went offline within seconds.
+    "player-watch-rooms": {"task": "player.watch_rooms", "schedule": 3.0, "options": {"expire_seconds": 3}},
     "sounds-sweep": {"task": "sounds.sweep", "schedule": 60.0},
     "credits-settle-attempts": {"task": "credits.settle_attempts", "schedule": 60.0},
     "backups-nightly": {

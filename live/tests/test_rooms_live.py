@@ -12,6 +12,7 @@ from accounts.tests.factories import UserFactory
 from live import events, rendering
 from live.contexts import SoundPlayed
 from live.tests.sockets import connect, connect_events, receive_event, receive_until
+from player import client as players
 from player import rooms
 from player.models import Room
 from player.protocol import PlayerStateChanged, PublishedState, SoundsStopped, TrackInfo
@@ -63,6 +64,20 @@ async def test_choosing_a_room_elsewhere_moves_every_open_page_to_it():
     await events.abroadcast(playing("b", "Terrace song"))
     frame = await receive_until(ws, 'id="player-bar"')
     assert "Terrace song" in frame
+    await ws.disconnect()
+
+
+async def test_a_room_going_offline_makes_every_page_read_its_bar_and_switcher_again():
+    # No player runs here, so every room is offline now; the last look (stored in Redis) had room b online.
+    user = await sync_to_async(person_in)("a")
+    ws, _ = await connect(user)
+    await sync_to_async(players.swap_online_rooms)(["b"])
+    assert await sync_to_async(rooms.announce_changes)() is True
+    frame = await receive_until(ws, "rooms:changed")
+    assert 'hx-swap-oob="beforeend"' in frame  # a trigger for the page's refresh, appended to #live-triggers
+    # Nothing changed since: nothing is sent, however many web processes or beats look.
+    assert await sync_to_async(rooms.announce_changes)() is False
+    assert await sync_to_async(players.swap_online_rooms)([]) == []
     await ws.disconnect()
 
 

@@ -25,6 +25,7 @@ from live.tests.sockets import connect_events, receive_event
 from player import client as players
 from player.models import Room, SavedPlayerState
 from player.protocol import claim_key, heartbeat_key, state_key
+from player.tasks import watch_rooms
 from playlists import services as playlists
 from sounds.models import Sound, SoundPlayed
 from sounds.scanner import scan
@@ -78,6 +79,11 @@ def tone(sdb: Path, name: str, seconds: float, freq: int) -> Sound:
     media.tone(sdb / f"{name}.wav", seconds, freq=freq, gain_db=-3)
     scan()
     return Sound.objects.get(filename=f"{name}.wav")
+
+
+def online_seen() -> list[str]:
+    """The rooms the last look of the room watcher found online."""
+    return str(sync_client().get(players.ONLINE_ROOMS_KEY) or "").split(",")
 
 
 def signed_in(user: User) -> Client:
@@ -196,9 +202,15 @@ def test_killing_b_leaves_a_playing_b_refuses_for_free_and_b_serves_again_after_
     since = every_wav(two_rooms)
     try:
         music(client, "a", "playlist", {"playlist_id": playlist.pk, "play": True})
+        watch_rooms()  # the beat's look before the kill (whatever it finds)
         os.kill(b.proc.pid, signal.SIGKILL)
         b.proc.wait()
         wait_for(lambda: players.heartbeat("b") is None, "b's heartbeat to expire")
+        # The killed player said nothing; the beat's next look tells the pages, once.
+        assert watch_rooms() is True
+        assert "b" not in online_seen()
+        assert "a" in online_seen()
+        assert watch_rooms() is False
         before = balance(user)
         refused = client.post(f"/api/v1/sounds/play/{horn.pk}?room=b")
         assert refused.status_code == 503
@@ -219,6 +231,8 @@ def test_killing_b_leaves_a_playing_b_refuses_for_free_and_b_serves_again_after_
         Room.objects.filter(slug="b").update(default_volume=35)
         b.restart()
         assert state(client, "b")["volume"] == 35
+        assert watch_rooms() is True
+        assert "b" in online_seen()
         assert client.post(f"/api/v1/sounds/play/{horn.pk}?room=b").status_code == 200
         assert balance(user) == before - 2
         wait_for(lambda: clips_done("b"), "the clip to end in room b")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -136,3 +137,28 @@ def test_switch_room_and_the_bar_and_the_clicks_follow_it(new_context, live_app,
     page.get_by_test_id("room-option-main").click()
     expect(page.get_by_test_id("room-current")).to_contain_text("Main")
     expect(page.get_by_test_id("player-bar")).to_have_attribute("data-room", "main")
+
+
+def test_a_room_whose_player_is_killed_shows_offline_on_the_pages_open_there(new_context, live_app, terrace):
+    # Last in this file: it kills terrace's player (the fixture's clean-up copes with a dead one).
+    page = new_context(viewport=VIEWPORTS["phone"]).new_page()
+    sign_up(page, unique_email("roomsdown"))
+    page.get_by_test_id("room-current").click()
+    page.get_by_test_id("room-option-terrace").click()
+    bar = page.get_by_test_id("player-bar")
+    expect(bar).to_have_attribute("data-room", "terrace")
+    expect(page.get_by_test_id("room-current")).not_to_contain_text("offline")
+
+    pid = int(live_app.shell("from player.client import heartbeat\nprint(heartbeat('terrace').pid)").split()[-1])
+    os.kill(pid, signal.SIGKILL)
+    live_app.shell(
+        "from player.client import is_online; import time\n"
+        "deadline = time.monotonic() + 30\n"
+        "while is_online('terrace'):\n    assert time.monotonic() < deadline\n    time.sleep(0.05)"
+    )
+    # What the beat runs every 3 s (`player.watch_rooms`); the page is not reloaded.
+    assert live_app.shell("from player.tasks import watch_rooms\nprint(watch_rooms())").split()[-1] == "True"
+    expect(page.get_by_test_id("room-current")).to_contain_text("offline")
+    expect(bar.get_by_test_id("player-offline")).to_have_text("Terrace's player is offline: plays there are refused.")
+    shots(page, "terrace-offline-phone")
+    assert fits_the_screen(page)
