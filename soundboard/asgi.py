@@ -8,18 +8,23 @@ and unusable tokens.
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "soundboard.settings")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)  # what get_asgi_application() does before making its handler
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 from edge import daphne as daphne_edge  # noqa: E402
 from edge.asgi import BodyLimitMiddleware  # noqa: E402
+from edge.handler import PooledASGIHandler  # noqa: E402
 from live.origins import SiteOrProgramOriginValidator  # noqa: E402
 from live.routing import websocket_urlpatterns  # noqa: E402
+
+# Django's handler, each request in one thread of a pool (edge.handler says why).
+django_asgi_app = PooledASGIHandler(threads=settings.WEB_REQUEST_THREADS)
 
 # Oversized bodies are refused before anything reads them (inside daphne, then again at the ASGI layer).
 daphne_edge.install()

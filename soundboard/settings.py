@@ -326,6 +326,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # signed-in requests (several uploads at once) and requests without credentials (sign-in forms only).
 REQUEST_MAX_BODY_MB: int = env.int("REQUEST_MAX_BODY_MB", default=100)
 REQUEST_MAX_ANONYMOUS_BODY_KB: int = env.int("REQUEST_MAX_ANONYMOUS_BODY_KB", default=64)
+# Requests a web process runs at once, each in a thread of a pool that keeps its database connection
+# (edge.handler); more wait their turn. A click waits on its player's answer and an upload on ffmpeg, so
+# there are more threads than cores.
+WEB_REQUEST_THREADS: int = env.int("WEB_REQUEST_THREADS", default=32)
 
 # --- Celery ---------------------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL
